@@ -118,7 +118,7 @@ def sweep(
 
 @app.command()
 def compare(
-    config: Path = typer.Option(..., "--config", "-c", help="Scenario TOML (with [edge] and [costs])."),
+    config: Path = typer.Option(..., "--config", "-c", help="Scenario TOML (with \\[edge] and \\[costs] sections)."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory for comparison.json/.csv/.md and plots."),
     set_: list[str] = typer.Option([], "--set", help="Override a key (repeatable)."),
     mechanisms: str = typer.Option(",".join(("central", "per-round", "epoch", "contribution-stake", "reputation")),

@@ -108,7 +108,7 @@ class ContractHandle:
         """A read; a single return value comes back bare, several as a tuple."""
         fn = self._function(name)
         try:
-            with self.backend.stopwatch.measure():
+            with self.backend.stopwatch.measure(f"read {name}"):
                 raw = self.backend.call(self.address, self.calldata(name, *args))
         except ContractRevert as exc:
             raise ContractRevert(exc.reason, function=f"{self.artifact.name}.{name}") from None
@@ -119,7 +119,7 @@ class ContractHandle:
         """Send a transaction; its gas is recorded under `operation` (default: the function name)."""
         data = self.calldata(name, *args)
         try:
-            with self.backend.stopwatch.measure():
+            with self.backend.stopwatch.measure(operation or name):
                 receipt = self.backend.transact(self.address, data, sender)
         except ContractRevert as exc:
             raise ContractRevert(exc.reason, function=f"{self.artifact.name}.{name}", gas_used=exc.gas_used) from None
@@ -151,7 +151,7 @@ def deploy_contract(
     """Deploy `artifact` with constructor `args`; gas is recorded as `deploy_<Name>`."""
     ctor = next((e for e in artifact.abi if e["type"] == "constructor"), {"inputs": []})
     types = [_abi_type(p) for p in ctor["inputs"]]
-    with backend.stopwatch.measure():
+    with backend.stopwatch.measure("deploy"):
         receipt = backend.deploy(artifact.bytecode + encode(types, list(args)), sender)
     backend.gas.record(f"deploy_{artifact.name}", receipt.gas_used)
     assert receipt.contract_address is not None

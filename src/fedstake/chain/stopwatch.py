@@ -13,14 +13,16 @@ from typing import Iterator
 
 
 class Stopwatch:
-    """Accumulates the seconds spent inside `measure()` blocks (nested blocks count once)."""
+    """Accumulates the seconds spent inside `measure()` blocks (nested blocks count once,
+    under the outermost block's label), in total and per label."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.by_label: dict[str, float] = {}
         self._depth = 0
 
     @contextmanager
-    def measure(self) -> Iterator[None]:
+    def measure(self, label: str = "other") -> Iterator[None]:
         self._depth += 1
         started = time.perf_counter()
         try:
@@ -28,4 +30,6 @@ class Stopwatch:
         finally:
             self._depth -= 1
             if self._depth == 0:
-                self.seconds += time.perf_counter() - started
+                spent = time.perf_counter() - started
+                self.seconds += spent
+                self.by_label[label] = self.by_label.get(label, 0.0) + spent

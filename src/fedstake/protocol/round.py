@@ -137,6 +137,7 @@ def _shared_rewards(session: TaskSession, round: int, assessments: dict[str, Ass
             samples.setdefault(accepted.trainer, accepted.samples)
     histories = {t: flats[t] + session.histories[t] if t in session.histories else flats[t] for t in trainers}
     stakes = {v: session.market.view("weight", session.task_id, v) for v in assessments}
-    reputation = dict(zip(trainers, session.market.reputations_of(trainers)))
+    reputation = dict(zip(trainers, session.market.reputations_of(trainers))) \
+        if session.scoring.rule == "reputation" else {}  # only that rule reads it
     return reward_round(session.scoring, round, trainers, reported, stakes, budget=session.round_budget,
                         samples=samples, reputation=reputation, histories=histories)

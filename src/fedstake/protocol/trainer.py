@@ -102,7 +102,7 @@ class Trainer:
         self.recording = recording
         root = recording.transcript.root if recording is not None else ZERO_ROOT
         commitment = Commitment(task.task_id, task.round, self.address, update_hash(payload), self.samples, root)
-        with self.stopwatch.measure():
+        with self.stopwatch.measure("sign"):
             signed = sign_commitment(commitment, task.domain, self.account)
         return Submission(signed, payload, recording.transcript if recording is not None else None)
 

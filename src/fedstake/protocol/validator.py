@@ -128,7 +128,7 @@ class Validator:
         rejected: list[Rejection] = []
         seen: set[str] = set()
         for sub in submissions:
-            with self.stopwatch.measure():
+            with self.stopwatch.measure("verify"):
                 reason = _protocol_problem(sub, task, cohort, min_stake, seen, task.domain)
             seen.add(sub.trainer)
             verdict = screen_update(sub.signed, sub.payload, self.rules) if reason is None else None

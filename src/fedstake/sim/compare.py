@@ -27,14 +27,15 @@ TOKEN = 10**18
 def mechanism_overrides(name: str, scenario: Scenario, settings: CompareConfig) -> dict[str, Any]:
     """The keys each mechanism changes (everything else is the scenario's)."""
     rounds, epoch = scenario.task.rounds, min(settings.epoch_length, scenario.task.rounds)
-    by_stake = {"task.selection": "stake"}  # only the reputation mechanism lets claims steer selection
-    per_round = {**by_stake, "task.settle-every": 1, "rewards.claim-every": 1}
+    claims = {"rewards.claim-every": settings.claim_every}  # the same for every mechanism on chain
+    by_stake = {"task.selection": "stake", **claims}  # only the reputation mechanism lets claims steer selection
+    per_round = {**by_stake, "task.settle-every": 1}
     table = {
         "central": {**by_stake, "task.settle-every": rounds, "rewards.claim-every": 0, "rewards.rule": "samples"},
         "per-round": {**per_round, "rewards.rule": "samples"},
-        "epoch": {**by_stake, "task.settle-every": epoch, "rewards.claim-every": epoch, "rewards.rule": "samples"},
+        "epoch": {**by_stake, "task.settle-every": epoch, "rewards.rule": "samples"},
         "contribution-stake": {**per_round, "rewards.rule": "contribution"},
-        "reputation": {"task.settle-every": 1, "rewards.claim-every": 1, "task.selection": "stake-reputation",
+        "reputation": {**claims, "task.settle-every": 1, "task.selection": "stake-reputation",
                        "rewards.rule": "reputation"},
     }
     if name not in table:
@@ -72,7 +73,7 @@ def summarise(name: str, results: Results, scenario: Scenario, settings: Compare
         "requester_cost": paid * (1 + settings.central_fee) if name == "central" else paid + gas_tokens,
         "overhead_share": overhead, "attack_cost_stake": stake, "rounds": len(rounds),
         "devices_per_round": scenario.task.clients_per_round, "wall_s": wall_s,
-        "chain_s": results.timing["chain_s"],
+        "chain_s": results.timing["chain_s"], "chain_breakdown_s": results.timing["chain_breakdown_s"],
         "accuracy_by_time": [(r.edge["time_s"] if r.edge else i + 1, r.accuracy) for i, r in enumerate(rounds)],
         "participation_by_round": [t / s if s else 0.0 for t, s in zip(took, selected)],
         "rewards_by_behaviour": _rewards_by_behaviour(results),

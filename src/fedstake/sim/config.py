@@ -160,6 +160,8 @@ class CompareConfig(_Section):
     """What the mechanisms of `fedstake compare` cost besides the run itself."""
 
     epoch_length: int = Field(5, ge=1, description="epoch settlement: a rewards root every k rounds")
+    claim_every: int = Field(0, ge=0, description="on chain, trainers send a claim every k rounds (0: at the end); "
+                             "a reward is theirs once its root is final, whenever they claim it")
     central_fee: float = Field(0.20, ge=0, lt=1, description="a central orchestrator's cut of the budget")
     central_payout_days: float = Field(60.0, ge=0, description="days from project end until it pays")
     gas_price_gwei: float = Field(1.0, ge=0)

@@ -120,7 +120,7 @@ class EdgeModel:
 @dataclass
 class PayoutClock:
     """From contribution to spendable reward, in simulated seconds: a contribution is
-    paid when its trainer's first claim after it (in a settled root) is final."""
+    paid when the first final rewards root holding it is final and a claim sent then is too."""
 
     pending: dict[str, list[float]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)

@@ -170,19 +170,32 @@ def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: Pa
         row = _round_row(world, report, accountant)
         if world.edge is not None:
             row.edge = _edge_row(transport, report, payouts)
-        received: dict[str, int] = {}
         if claim_every and round_number % claim_every == 0 and round_number < scenario.task.rounds:
-            received = _claim_all(world)
+            _claim_all(world)
         if world.edge is not None:
-            _paid(world, transport, received, payouts)
+            _paid(world, transport, _newly_final(world), payouts)
         rows.append(row)
         if on_round is not None:
             on_round(row)
     return rows
 
 
+def _newly_final(world: World) -> dict[str, int]:
+    """What each trainer gained in the latest final rewards root: from then on it is the
+    trainer's, one claim away (a claim covers any number of rounds, so when the trainer
+    sends it is its own choice and does not delay what it can spend)."""
+    gained: dict[str, int] = {}
+    for address, (total, _) in world.session.ledger.published.entries.items():
+        before = world.credited.get(address, 0)
+        if total > before and address not in world.forfeited:
+            gained[address] = total - before
+        world.credited[address] = total
+    return gained
+
+
 def _paid(world: World, transport: InProcessTransport, received: dict[str, int], payouts: PayoutClock) -> None:
-    """Claims become spendable when their transaction is final; devices learn from them."""
+    """New rewards in a final root are spendable once a claim sent then is final;
+    devices learn from them."""
     assert world.edge is not None and transport.timing is not None and transport.gate is not None
     for address in received:
         payouts.paid(address, transport.timing.settlement.paid)
@@ -201,9 +214,7 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
         rows = _play(world, on_round, payouts)
         market = world.deployment.market
         refunded = world.requester.close_task(market, world.task_id)
-        for address in _claim_all(world):
-            if world.edge is not None:
-                payouts.paid(address, world.edge.now_s)
+        _claim_all(world)
         refunded += _reclaim_forfeited(world)
         task = market.task(world.task_id)
         paid = task.budget - market.view("escrow_left", world.task_id) - refunded
@@ -223,7 +234,9 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
                    "time_s": world.edge.now_s if world.edge else None,
                    "payout_latency_p50_s": payouts.percentile(50), "payout_latency_p95_s": payouts.percentile(95)},
             timing={"setup_s": round(setup_s, 3), "total_s": round(time.perf_counter() - started, 3),
-                    "chain_s": round(world.backend.stopwatch.seconds, 3)},
+                    "chain_s": round(world.backend.stopwatch.seconds, 3),
+                    "chain_breakdown_s": {label: round(seconds, 3) for label, seconds in sorted(
+                        world.backend.stopwatch.by_label.items(), key=lambda item: -item[1])}},
         )
     finally:
         world.backend.close()

@@ -57,6 +57,7 @@ class World:
     edge: EdgeModel | None = None
     claimed: dict[str, tuple[int, int]] = field(default_factory=dict)  # account -> (amount, rounds) claimed
     forfeited: set[str] = field(default_factory=set)
+    credited: dict[str, int] = field(default_factory=dict)  # account -> rewards in final roots so far
 
     @property
     def accounts(self) -> list[str]:
