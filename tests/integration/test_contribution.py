@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import spearmanr
 
-from fedstake.sim.config import load_scenario
+from fedstake.sim.config import load_scenario, parse_scenario
 from fedstake.sim.runner import run_scenario
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -68,3 +68,17 @@ def test_random_and_colluding_validators_earn_a_smaller_share_than_every_honest_
     for liar in ("random", "collude"):
         share = next(p.rewards_claimed for p in validators if p.behaviour == liar) / total
         assert share < honest
+
+
+@pytest.mark.parametrize("liar", [{"behaviour": "random"}, {"behaviour": "collude", "colludes-with": 1}])
+def test_consensus_scores_move_less_than_five_percent_when_one_of_five_validators_lies(liar):
+    def consensus_by_round(last: dict):
+        scenario = load_scenario(EXAMPLES / "validator-consensus.toml", ["task.rounds=4"])
+        raw = scenario.model_dump(by_alias=True, mode="json")
+        raw["validators"] = [{"count": 4}, {"count": 1, **last}]  # the same five splits; the fifth lies or not
+        results, _ = run_scenario(parse_scenario(raw))
+        return [row.consensus for row in results.rounds]
+
+    for honest, lying in zip(consensus_by_round({}), consensus_by_round(liar)):
+        moved = sum(abs(lying.get(t, 0.0) - c) for t, c in honest.items())
+        assert moved / sum(honest.values()) < 0.05

@@ -43,6 +43,7 @@ class ScoringRules:
     sybil_defence: bool = True
     foolsgold_confidence: float = 1.0
     clone_similarity: float = 0.9
+    reference_epochs: int | None = 20  # None: as long as a trainer trains
     gtg: Mapping[str, float | int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,7 +57,8 @@ def score_updates(rules: ScoringRules, updates: torch.Tensor, samples: torch.Ten
     if len(updates) == 0:
         return np.zeros(0)
     if rules.scorer == "trust":
-        return trust_scores(updates, reference=reference.update(task)).double().numpy()
+        reference_update = reference.update(task, epochs=rules.reference_epochs)
+        return trust_scores(updates, reference=reference_update).double().numpy()
     game = contribution_game(reference.module, reference.spec, task.global_params, updates, samples,
                              reference.x, reference.y, utility=rules.utility)
     if rules.scorer == "loo":

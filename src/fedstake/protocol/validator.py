@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -86,10 +87,14 @@ class Reference:
     spec: ParamSpec
     training: LocalTraining
 
-    def update(self, task: RoundTask) -> torch.Tensor:
-        """The update an honest trainer holding this data would send this round."""
+    def update(self, task: RoundTask, *, epochs: int | None = None) -> torch.Tensor:
+        """The update an honest trainer holding this data would send this round (FLTrust's
+        root update); with more `epochs`, a steadier direction to score trust against: the
+        validator's data then outweighs the noise of its few SGD steps, so honest
+        validators with different splits agree more closely."""
         seed = int.from_bytes(task.round_seed[:8], "big")
-        trained = local_train(self.module, self.spec, task.global_params, self.x, self.y, self.training, seed=seed)
+        training = self.training if epochs is None else dataclasses.replace(self.training, epochs=epochs)
+        trained = local_train(self.module, self.spec, task.global_params, self.x, self.y, training, seed=seed)
         return trained - task.global_params
 
 

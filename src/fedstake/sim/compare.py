@@ -27,7 +27,7 @@ TOKEN = 10**18
 def mechanism_overrides(name: str, scenario: Scenario, settings: CompareConfig) -> dict[str, Any]:
     """The keys each mechanism changes (everything else is the scenario's)."""
     rounds, epoch = scenario.task.rounds, min(settings.epoch_length, scenario.task.rounds)
-    claims = {"rewards.claim-every": settings.claim_every}  # the same for every mechanism on chain
+    claims = {"rewards.claim-every": settings.claim_every}  # the same for every mechanism on chain but reputation
     by_stake = {"task.selection": "stake", **claims}  # only the reputation mechanism lets claims steer selection
     per_round = {**by_stake, "task.settle-every": 1}
     table = {
@@ -35,7 +35,8 @@ def mechanism_overrides(name: str, scenario: Scenario, settings: CompareConfig) 
         "per-round": {**per_round, "rewards.rule": "samples"},
         "epoch": {**by_stake, "task.settle-every": epoch, "rewards.rule": "samples"},
         "contribution-stake": {**per_round, "rewards.rule": "contribution"},
-        "reputation": {**claims, "task.settle-every": 1, "task.selection": "stake-reputation",
+        # on-chain reputation rises through claims, so this mechanism's trainers claim every round
+        "reputation": {"rewards.claim-every": 1, "task.settle-every": 1, "task.selection": "stake-reputation",
                        "rewards.rule": "reputation"},
     }
     if name not in table:

@@ -112,6 +112,8 @@ class ProofConfig(_Section):
     foolsgold_confidence: float = Field(1.0, gt=0)
     clone_similarity: float = Field(0.9, gt=0, le=1, description="residual-history cosine from which an identity "
                                     "counts as a possible clone")
+    reference_epochs: int = Field(20, ge=1, description="trust scorer: epochs a validator trains its reference "
+                                  "update for on its own data (longer than a trainer, for a steady direction)")
     gtg_eps: float = Field(0.001, ge=0)
     gtg_truncation: float = Field(0.01, ge=0)
     gtg_convergence: float = Field(0.05, gt=0)

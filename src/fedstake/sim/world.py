@@ -142,6 +142,7 @@ def scoring_rules(scenario: Scenario) -> ScoringRules:
         scorer=proof.scorer, utility=proof.utility, kappa=proof.kappa, rule=scenario.rewards.rule,
         validator_share=scenario.rewards.validator_share, sybil_defence=proof.sybil_defence,
         foolsgold_confidence=proof.foolsgold_confidence, clone_similarity=proof.clone_similarity,
+        reference_epochs=proof.reference_epochs,
         gtg={"eps": proof.gtg_eps, "truncation": proof.gtg_truncation, "convergence": proof.gtg_convergence},
     )
 
