@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 
 export FLWR_TELEMETRY_ENABLED = 0
 
-.PHONY: demo test test-slow bench-sim setup clean
+.PHONY: demo test test-slow bench-sim bench-chain setup clean
 
 setup: $(STAMP) $(NODE)
 
@@ -40,6 +40,11 @@ test-slow: $(STAMP) $(NODE)
 # the last line is one JSON object (100-client case).
 bench-sim: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_sim.py
+
+# transactions and reads per second of each chain backend, against web3 +
+# eth-tester measured in the same run; the last line is one JSON object.
+bench-chain: $(STAMP) $(NODE)
+	$(BIN)/python benchmarks/bench_chain.py
 
 # mythril over every deployable contract's unoptimised runtime bytecode, in its
 # own venv (its eth pins conflict with web3 8); see audit/README.md.

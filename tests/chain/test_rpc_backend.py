@@ -4,8 +4,6 @@ One anvil serves the module; each test works in an evm_snapshot that is
 reverted afterwards, so tests see a fresh chain without a fresh process.
 """
 
-import time
-
 import pytest
 from eth_utils import to_checksum_address
 
@@ -183,25 +181,3 @@ def test_open_rpc_backend_at_a_url_leaves_the_node_running(anvil):
     with open_rpc_backend(anvil.url) as backend:
         block = backend.web3.eth.block_number
     assert RpcBackend.over_http(anvil.url).web3.eth.block_number == block
-
-
-def _transfers_per_second(backend, actors, count: int) -> float:
-    system = deploy(backend, actors)
-    fund(system, actors.trainer, count + 1)
-    system.token.transfer(actors.outsider.address, 1, sender=actors.trainer)  # first-use costs out of the loop
-    start = time.perf_counter()
-    for _ in range(count):
-        system.token.transfer(actors.outsider.address, 1, sender=actors.trainer)
-    return count / (time.perf_counter() - start)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name, make, count, floor", [
-    ("embedded", lambda _: EmbeddedBackend(), 2_000, 300),
-    ("web3+anvil", lambda rpc: rpc, 1_000, 40),
-    ("web3+eth-tester", lambda _: RpcBackend.over_eth_tester(), 500, 20),
-])
-def test_throughput_of_one_by_one_transfers(rpc, actors, name, make, count, floor):
-    rate = _transfers_per_second(make(rpc), actors, count)
-    print(f"\n{name}: {rate:.0f} transfers/s ({count} one by one)")
-    assert rate > floor
