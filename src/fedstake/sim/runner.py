@@ -200,7 +200,7 @@ def _paid(world: World, transport: InProcessTransport, received: dict[str, int],
     for address in received:
         payouts.paid(address, transport.timing.settlement.paid)
     accepted = [a for a in transport.gate.present if received.get(a)]
-    public = sum(received.values()) / len(accepted) / 10**18 if accepted else None
+    public = sum(received[a] for a in accepted) / len(accepted) / 10**18 if accepted else None
     world.edge.end_round(received, transport.gate.present, public)
 
 
