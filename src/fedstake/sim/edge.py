@@ -111,10 +111,19 @@ class EdgeModel:
         self.now_s = timing.end
         return [s for s in submissions if self.index[s.trainer] in on_time], timing
 
-    def end_round(self, received: Mapping[str, int], took_part: Sequence[str], public: float | None) -> None:
-        """Devices learn what taking part paid them this round (whole tokens, 0 when nothing arrived)."""
+    def end_round(self, received: Mapping[str, int], took_part: Sequence[str]) -> None:
+        """Devices learn what taking part paid them this round (whole tokens, 0 when nothing arrived)
+        and the going rate the chain shows everyone."""
         earned = {self.index[a]: received.get(a, 0) / TOKEN for a in took_part}
-        self.participants.end_round(earned, public=public)
+        self.participants.end_round(earned, public=public_rate(received, took_part))
+
+
+def public_rate(received: Mapping[str, int], took_part: Sequence[str]) -> float | None:
+    """Mean reward, in whole tokens, of the devices that took part and were paid: the rate a device
+    that stayed away reads from the final root. `received` also holds the validators' rewards, which
+    say nothing about what a trainer earns, so only the devices' own count (None if none was paid)."""
+    paid = [received[a] for a in took_part if received.get(a)]
+    return sum(paid) / len(paid) / TOKEN if paid else None
 
 
 @dataclass

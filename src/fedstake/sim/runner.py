@@ -199,9 +199,7 @@ def _paid(world: World, transport: InProcessTransport, received: dict[str, int],
     assert world.edge is not None and transport.timing is not None and transport.gate is not None
     for address in received:
         payouts.paid(address, transport.timing.settlement.paid)
-    accepted = [a for a in transport.gate.present if received.get(a)]
-    public = sum(received[a] for a in accepted) / len(accepted) / 10**18 if accepted else None
-    world.edge.end_round(received, transport.gate.present, public)
+    world.edge.end_round(received, transport.gate.present)
 
 
 def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | None = None) -> tuple[Results, World]:
