@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fedstake.errors import ConfigError, LearningError
-from fedstake.proof.sybil import attack_stake, cosine_similarities, foolsgold_weights, pardon
+from fedstake.proof.sybil import attack_stake, clone_weights, cosine_similarities, foolsgold_weights, pardon
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -24,11 +24,37 @@ def cohort(seed: int, *, honest: int, clones: int, shared: float = 0.0, jitter: 
 
 @given(seed=seeds, honest=st.integers(1, 15), clones=st.integers(2, 6), shared=st.floats(0.0, 2.0))
 @settings(max_examples=100)
-def test_clones_get_about_zero_and_honest_identities_about_one(seed, honest, clones, shared):
-    """Even when honest histories share a common direction (cosine up to 0.8 between them)."""
+def test_clones_get_about_zero_and_honest_identities_far_more(seed, honest, clones, shared):
+    """Even when honest histories share a common direction (cosine up to 0.8 between them).
+    Raw FoolsGold is relative, so two honest identities that happen to resemble each other more
+    than the rest lose some weight (0.80 at seed 51, 7 honest, shared 1.0; the lowest in 100,000
+    draws of this space was 0.49): `clone_weights` is what the protocol uses."""
     weights = foolsgold_weights(cohort(seed, honest=honest, clones=clones, shared=shared))
     assert (weights[honest:] < 0.01).all()
-    assert (weights[:honest] > 0.99).all()
+    assert (weights[:honest] > 0.25).all()
+
+
+@given(seed=seeds, honest=st.integers(1, 15), clones=st.integers(2, 6), shared=st.floats(0.0, 2.0))
+@settings(max_examples=100)
+def test_clone_weights_cut_only_the_clones(seed, honest, clones, shared):
+    weights = clone_weights(cohort(seed, honest=honest, clones=clones, shared=shared))
+    assert (weights[honest:] < 0.01).all()
+    assert (weights[:honest] == 1.0).all()
+
+
+def test_clone_weights_keep_honest_identities_that_foolsgold_alone_would_cut():
+    histories = cohort(51, honest=7, clones=2, shared=1.0)
+    assert foolsgold_weights(histories)[:7].min() < 0.9
+    assert clone_weights(histories)[:7].tolist() == [1.0] * 7
+
+
+@given(seed=seeds, n=st.integers(1, 20), shared=st.floats(0.0, 5.0))
+@settings(max_examples=50)
+def test_clone_weights_leave_a_cohort_without_clones_alone(seed, n, shared):
+    """However strongly the honest histories share the descent."""
+    rng = np.random.default_rng(seed)
+    histories = shared * rng.standard_normal(100) + rng.standard_normal((n, 100))
+    assert (clone_weights(histories) == 1.0).all()
 
 
 @given(seed=seeds, n=st.integers(1, 20))

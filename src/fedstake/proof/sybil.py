@@ -58,6 +58,26 @@ def foolsgold_weights(histories: np.ndarray, *, confidence: float = 1.0) -> np.n
     return logit_weights(alpha / top, confidence=confidence)
 
 
+def clone_weights(histories: np.ndarray, *, clone_similarity: float = 0.9, confidence: float = 1.0) -> np.ndarray:
+    """FoolsGold applied only where it is evidence: on each identity's history minus the cohort's
+    mean history, and only to identities whose residual is near-identical to another's
+    (cosine >= clone_similarity); every other identity keeps weight 1.
+
+    Raw FoolsGold is relative: early in a task honest updates all point down the same slope, and
+    on non-IID data trainers with the same dominant classes stay correlated, so the rescaling cuts
+    honest identities that merely resemble each other more than the rest. Clones stay identical
+    once the common part is removed, and only they are cut."""
+    h = _checked(histories, confidence)
+    if len(h) < 2:
+        return np.ones(len(h))
+    residual = h - h.mean(axis=0)  # what sets an identity apart: every honest history shares the descent
+    weights = foolsgold_weights(residual, confidence=confidence)
+    similar = cosine_similarities(residual)
+    np.fill_diagonal(similar, -1.0)
+    suspects = similar.max(axis=1) >= clone_similarity
+    return np.where(suspects, weights, 1.0)
+
+
 def cosine_similarities(histories: np.ndarray) -> np.ndarray:
     """Pairwise cosine similarity, negative values and the diagonal set to 0, zero rows similar to none."""
     norms = np.linalg.norm(histories, axis=1, keepdims=True)

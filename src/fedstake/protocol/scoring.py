@@ -24,7 +24,7 @@ from fedstake.econ.rewards import allocate, split_budget, validator_rewards
 from fedstake.errors import ConfigError
 from fedstake.proof.consensus import consensus
 from fedstake.proof.contribution import contribution_game, exact_shapley, gtg_shapley, leave_one_out, trust_scores
-from fedstake.proof.sybil import cosine_similarities, foolsgold_weights
+from fedstake.proof.sybil import clone_weights
 from fedstake.protocol.messages import RoundTask
 
 SCORERS = ("trust", "loo", "gtg-shapley", "exact-shapley")
@@ -124,17 +124,9 @@ def reward_round(
 
 
 def _sybil_weights(rules: ScoringRules, trainers: Sequence[str], histories: Mapping[str, torch.Tensor]) -> dict:
-    """FoolsGold on each identity's update history minus the cohort's mean history, applied to the
-    identities whose residual history is near-identical to another's (cosine >= clone_similarity).
-    Early in a task honest updates all point down the same slope, and on non-IID data trainers
-    with the same dominant classes stay correlated; FoolsGold's rescaling would zero them too.
-    Clones stay identical after the common part is removed, and only they are cut."""
-    if not rules.sybil_defence or len(trainers) < 2:
+    """Clone weights (FoolsGold on residual histories, `proof.sybil.clone_weights`) per trainer."""
+    if not rules.sybil_defence:
         return {t: 1.0 for t in trainers}
-    stacked = torch.stack([histories[t] for t in trainers]).double().numpy()
-    residual = stacked - stacked.mean(axis=0)  # what sets a trainer apart: every honest update shares the descent
-    weights = foolsgold_weights(residual, confidence=rules.foolsgold_confidence)
-    similar = cosine_similarities(residual)
-    np.fill_diagonal(similar, -1.0)
-    suspects = similar.max(axis=1) >= rules.clone_similarity
-    return {t: float(w) if suspect else 1.0 for t, w, suspect in zip(trainers, weights, suspects)}
+    stacked = np.stack([histories[t].double().numpy() for t in trainers])
+    weights = clone_weights(stacked, clone_similarity=rules.clone_similarity, confidence=rules.foolsgold_confidence)
+    return {t: float(w) for t, w in zip(trainers, weights)}
