@@ -49,8 +49,12 @@ ALPHA_CAP = 0.99  # the authors' code: keeps the logit of the most distinct iden
 def foolsgold_weights(histories: np.ndarray, *, confidence: float = 1.0) -> np.ndarray:
     """Per identity a weight in [0, 1]: near 0 for clones of another identity, near 1 for distinct ones."""
     h = _checked(histories, confidence)
-    similar = pardon(cosine_similarities(h))
-    alpha = 1.0 - similar.max(axis=1, initial=0.0)
+    return _foolsgold(h, cosine_similarities(h), confidence)
+
+
+def _foolsgold(h: np.ndarray, similar: np.ndarray, confidence: float) -> np.ndarray:
+    """Steps 2-4 from the histories' `cosine_similarities`."""
+    alpha = 1.0 - pardon(similar).max(axis=1, initial=0.0)
     alpha[~h.any(axis=1)] = 0.0
     top = alpha.max(initial=0.0)
     if top <= 0:
@@ -71,11 +75,9 @@ def clone_weights(histories: np.ndarray, *, clone_similarity: float = 0.9, confi
     if len(h) < 2:
         return np.ones(len(h))
     residual = h - h.mean(axis=0)  # what sets an identity apart: every honest history shares the descent
-    weights = foolsgold_weights(residual, confidence=confidence)
-    similar = cosine_similarities(residual)
-    np.fill_diagonal(similar, -1.0)
+    similar = cosine_similarities(residual)  # the diagonal is 0: an identity is never its own clone
     suspects = similar.max(axis=1) >= clone_similarity
-    return np.where(suspects, weights, 1.0)
+    return np.where(suspects, _foolsgold(residual, similar, confidence), 1.0)
 
 
 def cosine_similarities(histories: np.ndarray) -> np.ndarray:
