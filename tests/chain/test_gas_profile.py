@@ -1,0 +1,38 @@
+"""Gas per operation against the cohort size: only what carries a Merkle proof may grow."""
+
+import pytest
+
+from fedstake.chain.embedded import EmbeddedBackend
+from fedstake.chain.gas_profile import measure_gas
+
+# A proof of membership in a tree of n leaves has log2(n) siblings: the claims (rewards tree) and
+# the update dispute (updates tree, the commitment proved by a Merkle proof as the design requires).
+CARRY_A_PROOF = {"claim_first", "claim_again", "challenge_update"}
+
+
+@pytest.fixture(scope="module")
+def by_cohort():
+    tables = {}
+    for cohort in (10, 1000):
+        with EmbeddedBackend() as chain:
+            tables[cohort] = measure_gas(chain, cohort=cohort)
+    return tables
+
+
+def test_every_operation_without_a_proof_costs_the_same_for_10_and_1000_trainers(by_cohort):
+    small, large = by_cohort[10], by_cohort[1000]
+    assert list(small) == list(large)
+    for operation in set(small) - CARRY_A_PROOF:
+        assert abs(large[operation] - small[operation]) <= small[operation] // 100, operation
+
+
+def test_a_proof_costs_under_a_thousand_gas_per_doubling_of_the_cohort(by_cohort):
+    doublings = 6.64  # log2(1000 / 10)
+    for operation in CARRY_A_PROOF:
+        growth = by_cohort[1000][operation] - by_cohort[10][operation]
+        assert 0 < growth <= 1000 * doublings, (operation, growth)
+
+
+def test_one_claim_for_any_number_of_rounds_stays_within_its_budget_at_1000_trainers(by_cohort):
+    assert by_cohort[1000]["claim_first"] <= 110_000
+    assert by_cohort[1000]["claim_again"] <= 70_000
