@@ -9,8 +9,14 @@
         hash and the provenance hash chaining every final round's roots
         (model hash, updates root, rewards root), which the task market
         also keeps per round, so a model file can be checked against the
-        chain (`fedstake verify-model`). Only authorised minters (the task
-        market) mint; snekmate's free-form `safe_mint` and `burn` are not
+        chain (`fedstake verify-model`). A registry serves exactly one
+        task market, bound once by the owner, and mints only what that
+        market records: anyone may call `mint_model` for a closed task
+        with a final round, and the token goes to the task's requester
+        with the market's own model hash and provenance. So no token id
+        can be taken ahead of its task (by the deployer or a second
+        market), and the market's refund never depends on the mint.
+        snekmate's minter role, free-form `safe_mint` and `burn` are not
         exported, so every token carries a record.
 """
 
@@ -19,6 +25,8 @@ initializes: ow
 
 from snekmate.tokens import erc721
 initializes: erc721[ownable := ow]
+
+from interfaces import ITaskRecord
 
 exports: (
     erc721.owner,
@@ -37,8 +45,6 @@ exports: (
     erc721.supportsInterface,
     erc721.name,
     erc721.symbol,
-    erc721.is_minter,
-    erc721.set_minter,
     erc721.transfer_ownership,
 )
 
@@ -53,6 +59,7 @@ struct ModelRecord:
 
 
 models: public(HashMap[uint256, ModelRecord])
+market: public(ITaskRecord)
 
 
 event ModelMinted:
@@ -63,32 +70,67 @@ event ModelMinted:
     rounds: uint256
 
 
+event MarketBound:
+    market: indexed(address)
+
+
 @deploy
 @payable
 def __init__():
     ow.__init__()
     erc721.__init__("fedstake models", "FSM", "fedstake:model:", "fedstake models", "1")
+    erc721.is_minter[msg.sender] = False  # snekmate makes the deployer a minter; only the market mints here
 
 
 @external
-def mint_model(
-    requester: address, task_id: uint256, model_hash: bytes32, provenance: bytes32, rounds: uint256
-) -> uint256:
+def bind_market(market_: address):
     """
-    @notice Mints token `task_id` to `requester` with the model's record.
+    @notice Names the one task market whose closed tasks this registry records.
+    @dev Owner only, once: a second market would reuse task ids.
+    """
+    ow._check_owner()
+    assert market_ != empty(address), "models: zero market"
+    assert self.market.address == empty(address), "models: market already bound"
+    self.market = ITaskRecord(market_)
+    log MarketBound(market=market_)
+
+
+@external
+def mint_model(task_id: uint256) -> uint256:
+    """
+    @notice Mints token `task_id` to the task's requester with the record the
+            market holds: final model hash, provenance and rounds. Anyone may
+            call it once the task is closed with at least one final round.
     @dev Plain `_mint`, not `_safe_mint`: a requester contract without an
-         ERC-721 receiver must not be able to block its own refund.
+         ERC-721 receiver still gets its token.
     @return uint256 The token id (the task id).
     """
-    assert erc721.is_minter[msg.sender], "models: access is denied"
+    market: ITaskRecord = self.market
+    assert market.address != empty(address), "models: no market bound"
+    requester: address = empty(address)
+    budget: uint256 = 0
+    rounds: uint256 = 0
+    cohort: uint256 = 0
+    min_stake: uint256 = 0
+    settle_every: uint256 = 0
+    deadline: uint256 = 0
+    seed: bytes32 = empty(bytes32)
+    genesis: bytes32 = empty(bytes32)
+    closed: bool = False
+    requester, budget, rounds, cohort, min_stake, settle_every, deadline, seed, genesis, closed = staticcall market.task_of(task_id)
+    assert closed, "models: task not closed"
+    done: uint256 = staticcall market.rounds_done(task_id)
+    assert done > 0, "models: no final round"
+    model_hash: bytes32 = staticcall market.latest_model_hash(task_id)
+    provenance: bytes32 = staticcall market.provenance(task_id)
     erc721._mint(requester, task_id)
     self.models[task_id] = ModelRecord(
-        market=msg.sender,
+        market=market.address,
         task_id=task_id,
         model_hash=model_hash,
         provenance=provenance,
-        rounds=rounds,
+        rounds=done,
         minted_at=block.timestamp,
     )
-    log ModelMinted(token_id=task_id, requester=requester, model_hash=model_hash, provenance=provenance, rounds=rounds)
+    log ModelMinted(token_id=task_id, requester=requester, model_hash=model_hash, provenance=provenance, rounds=done)
     return task_id

@@ -4,11 +4,14 @@
 @title StakeRegistry
 @custom:contract-name StakeRegistry
 @license MIT
-@notice Holds the stake of every trainer and validator. Stake is what
-        a participant can lose: it unbonds only after a delay, and
-        contracts the owner authorises as slashers (the task market)
-        can take it while it is active or unbonding, so leaving does
-        not outrun a penalty.
+@notice Holds the stake of every trainer and validator, and what part
+        of it is bonded to which task. A contract the owner authorises as a
+        slasher (the task market) bonds part of a participant's stake to
+        one of its tasks when the participant joins it; only that slasher
+        can slash or release that bond, and bonded stake cannot be
+        unbonded. Stake that an open task or a pending dispute could slash
+        therefore never leaves, and the same stake never backs two tasks
+        at once. Free stake unbonds after a delay.
 """
 
 from ethereum.ercs import IERC20
@@ -35,8 +38,9 @@ unbond_ready_at: public(HashMap[address, uint256])
 role_of: public(HashMap[address, uint8])
 total_staked: public(HashMap[uint8, uint256])
 is_slasher: public(HashMap[address, bool])
-# @dev Open disputes against an account; withdrawals wait until zero.
-locks_of: public(HashMap[address, uint256])
+# @dev Active stake bonded to tasks: in total, and per (slasher, task id).
+bonded_of: public(HashMap[address, uint256])
+bond_of: public(HashMap[address, HashMap[uint256, HashMap[address, uint256]]])
 slashed_of: public(HashMap[address, uint256])
 
 
@@ -61,6 +65,20 @@ event Slashed:
     account: indexed(address)
     amount: uint256
     recipient: indexed(address)
+
+
+event Bonded:
+    account: indexed(address)
+    slasher: indexed(address)
+    task_id: uint256
+    amount: uint256
+
+
+event Released:
+    account: indexed(address)
+    slasher: indexed(address)
+    task_id: uint256
+    amount: uint256
 
 
 event SlasherChanged:
@@ -109,14 +127,15 @@ def stake(amount: uint256, role: uint8):
 @external
 def request_unbond(amount: uint256):
     """
-    @notice Moves `amount` from active stake to unbonding; it can be
-            withdrawn `unbond_delay` seconds after the latest request
-            and stays slashable until then.
+    @notice Moves `amount` of free (unbonded) active stake to unbonding;
+            it can be withdrawn `unbond_delay` seconds after the latest
+            request.
     @param amount Base units to unbond.
     """
     assert amount > 0, "stake: zero amount"
     active: uint256 = self.stake_of[msg.sender]
     assert amount <= active, "stake: insufficient stake"
+    assert amount <= active - self.bonded_of[msg.sender], "stake: bonded to a task"
     remaining: uint256 = active - amount
     assert remaining == 0 or remaining >= self.min_stake, "stake: below minimum"
     self.stake_of[msg.sender] = remaining
@@ -136,7 +155,6 @@ def withdraw() -> uint256:
     amount: uint256 = self.unbonding_of[msg.sender]
     assert amount > 0, "stake: nothing unbonding"
     assert block.timestamp >= self.unbond_ready_at[msg.sender], "stake: still unbonding"
-    assert self.locks_of[msg.sender] == 0, "stake: locked by a dispute"
     self.unbonding_of[msg.sender] = 0
     assert extcall token.transfer(msg.sender, amount, default_return_value=True), "stake: transfer failed"
     log Withdrawn(account=msg.sender, amount=amount)
@@ -144,52 +162,64 @@ def withdraw() -> uint256:
 
 
 @external
-def slash(account: address, amount: uint256, recipient: address) -> uint256:
+def bond(account: address, task_id: uint256, amount: uint256) -> uint8:
     """
-    @notice Takes up to `amount` of `account`'s stake, active first,
-            then unbonding, and sends it to `recipient`.
-    @dev Only authorised slashers; never takes more than is held.
-    @param account The staker penalised.
-    @param amount Base units requested.
-    @param recipient Who receives the slashed tokens.
-    @return uint256 The base units actually slashed.
+    @notice Bonds `amount` of `account`'s free active stake to the caller's
+            task `task_id`: it cannot be unbonded until the caller releases it.
+    @dev Only slashers, once per (task, account); the slasher answers for
+         the account's consent (it bonds on the account's own call).
+    @return uint8 The account's role, so the caller checks it in the same call.
     """
     assert self.is_slasher[msg.sender], "stake: caller is not a slasher"
+    assert amount > 0, "stake: zero amount"
+    assert self.bond_of[msg.sender][task_id][account] == 0, "stake: already bonded"
+    bonded: uint256 = self.bonded_of[account] + amount
+    assert bonded <= self.stake_of[account], "stake: not enough free stake"
+    self.bonded_of[account] = bonded
+    self.bond_of[msg.sender][task_id][account] = amount
+    log Bonded(account=account, slasher=msg.sender, task_id=task_id, amount=amount)
+    return self.role_of[account]
+
+
+@external
+def release(account: address, task_id: uint256) -> uint256:
+    """
+    @notice Returns what is left of `account`'s bond to the caller's task to
+            free stake.
+    @dev Needs no authorisation: a caller only ever releases its own bonds,
+         so revoking a slasher never strands the stake it holds.
+    @return uint256 The base units released.
+    """
+    amount: uint256 = self.bond_of[msg.sender][task_id][account]
+    assert amount > 0, "stake: nothing bonded"
+    self.bond_of[msg.sender][task_id][account] = 0
+    self.bonded_of[account] -= amount
+    log Released(account=account, slasher=msg.sender, task_id=task_id, amount=amount)
+    return amount
+
+
+@external
+def slash(account: address, task_id: uint256, amount: uint256, recipient: address) -> uint256:
+    """
+    @notice Takes `amount` of `account`'s bond to the caller's task and
+            sends it to `recipient`.
+    @dev Only what the caller bonded, so one market's penalty never eats
+         the stake backing another's task; needs no authorisation beyond
+         the bond (a revoked slasher can still settle its open disputes).
+    @return uint256 The base units slashed.
+    """
     assert recipient != empty(address), "stake: zero recipient"
-    active: uint256 = self.stake_of[account]
-    from_active: uint256 = min(amount, active)
-    from_unbonding: uint256 = min(amount - from_active, self.unbonding_of[account])
-    if from_active > 0:
-        self.stake_of[account] = active - from_active
-        self.total_staked[self.role_of[account]] -= from_active
-    if from_unbonding > 0:
-        self.unbonding_of[account] -= from_unbonding
-    taken: uint256 = from_active + from_unbonding
-    self.slashed_of[account] += taken
-    if taken > 0:
-        assert extcall token.transfer(recipient, taken, default_return_value=True), "stake: transfer failed"
-    log Slashed(account=account, amount=taken, recipient=recipient)
-    return taken
-
-
-@external
-def lock(account: address):
-    """
-    @notice Blocks `account`'s withdrawals while a dispute against it is open.
-    @dev Only slashers; a counter, so overlapping disputes nest.
-    """
-    assert self.is_slasher[msg.sender], "stake: caller is not a slasher"
-    self.locks_of[account] += 1
-
-
-@external
-def unlock(account: address):
-    """
-    @notice Ends one dispute's hold on `account`.
-    """
-    assert self.is_slasher[msg.sender], "stake: caller is not a slasher"
-    assert self.locks_of[account] > 0, "stake: not locked"
-    self.locks_of[account] -= 1
+    assert amount <= self.bond_of[msg.sender][task_id][account], "stake: not bonded by caller"
+    if amount == 0:
+        return 0
+    self.bond_of[msg.sender][task_id][account] -= amount
+    self.bonded_of[account] -= amount
+    self.stake_of[account] -= amount
+    self.total_staked[self.role_of[account]] -= amount
+    self.slashed_of[account] += amount
+    assert extcall token.transfer(recipient, amount, default_return_value=True), "stake: transfer failed"
+    log Slashed(account=account, amount=amount, recipient=recipient)
+    return amount
 
 
 @external
@@ -207,11 +237,15 @@ def stakes_of(accounts: DynArray[address, 1024]) -> DynArray[uint256, 1024]:
 
 @external
 @view
-def slashable_of(account: address) -> uint256:
+def bonds_of(slasher: address, task_id: uint256, accounts: DynArray[address, 1024]) -> DynArray[uint256, 1024]:
     """
-    @notice Everything `account` could lose: active plus unbonding stake.
+    @notice Many accounts' bonds to one task in one call (cohort selection
+            weighs the trainers bonded to the task).
     """
-    return self.stake_of[account] + self.unbonding_of[account]
+    out: DynArray[uint256, 1024] = []
+    for account: address in accounts:
+        out.append(self.bond_of[slasher][task_id][account])
+    return out
 
 
 @external

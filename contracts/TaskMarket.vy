@@ -9,8 +9,13 @@
         cumulative Merkle claims. No single key can pay itself or slash
         anyone: a rewards root needs two thirds of the task's validator
         weight and an unchallenged window; a slash needs an upheld vote.
-        The owner can pause new tasks; a pause never blocks claims,
-        refunds, disputes or anything the stake registry does.
+        Validators and trainers join a task by bonding stake to it, which
+        they get back once the task is closed and no dispute against them
+        is pending. The owner can pause new tasks; a pause never blocks
+        joining, claims, refunds, disputes or anything the stake registry
+        does. Once the last round is final or the deadline has passed,
+        anyone can close a task; the refund never depends on the model
+        NFT's mint or on any validator being left.
         The logic lives in modules (tasks, rounds, claims, disputes);
         this contract composes them and adds the task's end.
 """
@@ -24,10 +29,10 @@ initializes: pausable
 from snekmate.utils import eip712_domain_separator as eip712
 initializes: eip712
 
-from interfaces import IModelRegistry
 from interfaces import IStakeRegistry
 from ethereum.ercs import IERC20
 
+from modules import checks
 from modules import tasks
 from modules import rounds
 from modules import claims
@@ -52,12 +57,15 @@ exports: (
     tasks.weight,
     tasks.total_weight,
     tasks.validators,
+    tasks.asked_bond,
+    tasks.reputation_unit,
+    tasks.reputation_weight,
+    tasks.rounds_done,
     rounds.challenge_window,
     rounds.proposals,
     rounds.attested,
     rounds.quorum_result,
     rounds.final_result,
-    rounds.rounds_done,
     rounds.latest_model_hash,
     rounds.rewards_root,
     rounds.provenance,
@@ -69,19 +77,18 @@ exports: (
     disputes.params,
     disputes.dispute_count,
     disputes.dispute_of,
-    disputes.voted,
-    disputes.open_dispute_by_key,
+    disputes.tally,
+    disputes.dispute_by_key,
     disputes.bonds_held,
+    disputes.open_in_task,
 )
 
 
-model_registry: public(IModelRegistry)
 
 
 event TaskClosed:
     task_id: indexed(uint256)
     refund: uint256
-    model_token: uint256
 
 
 @deploy
@@ -89,25 +96,25 @@ event TaskClosed:
 def __init__(
     token_: IERC20,
     registry_: IStakeRegistry,
-    model_registry_: IModelRegistry,
     challenge_window_: uint256,
     dispute_params_: disputes.Params,
+    reputation_unit_: uint256,
 ):
     """
     @param challenge_window_ Seconds after a result's quorum during which it
-           can be disputed; the stake registry's unbonding delay must exceed
-           it plus the vote period, so nobody unbonds out of a dispute.
-    @param dispute_params_ Bond, vote period, bounty and slash shares,
-           reputation cut and the insurance pool, fixed at deployment.
+           can be disputed.
+    @param dispute_params_ Bond (at least a tenth of the registry's minimum
+           stake), vote period, bounty and slash shares, reputation cut and
+           the insurance pool, fixed at deployment.
+    @param reputation_unit_ Budget per round at which an accepted round
+           earns a whole reputation point (less earns a share of one).
     """
-    assert staticcall registry_.unbond_delay() > challenge_window_ + dispute_params_.vote_period, "market: unbonding shorter than disputes"
     ow.__init__()
     pausable.__init__()
     eip712.__init__("fedstake", "1")
-    tasks.__init__(token_, registry_)
+    tasks.__init__(token_, registry_, reputation_unit_)
     rounds.__init__(challenge_window_)
-    disputes.__init__(dispute_params_)
-    self.model_registry = model_registry_
+    disputes.__init__(dispute_params_, staticcall registry_.min_stake())
 
 
 @external
@@ -118,6 +125,7 @@ def create_task(
     min_stake: uint256,
     settle_every: uint256,
     validators: DynArray[address, tasks.MAX_VALIDATORS],
+    validator_bonds: DynArray[uint256, tasks.MAX_VALIDATORS],
     seed: bytes32,
     genesis_model_hash: bytes32,
     deadline: uint256,
@@ -126,6 +134,8 @@ def create_task(
     @notice Pulls `budget` (approve first) into escrow and opens a task.
     @param settle_every 1 = a rewards root every round; k = every k rounds
            (and at the last round).
+    @param validator_bonds The stake asked of each validator, in order: its
+           weight once it joins.
     @return uint256 The task id, counting from 1.
     """
     pausable._require_not_paused()
@@ -141,7 +151,31 @@ def create_task(
         genesis_model_hash=genesis_model_hash,
         closed=False,
     )
-    return tasks._create(task, validators)
+    return tasks._create(task, validators, validator_bonds)
+
+
+@external
+def join_task(task_id: uint256, amount: uint256):
+    """
+    @notice Bonds `amount` of the caller's free stake to the task: a listed
+            validator bonds what the requester asked of it and gains that
+            weight; a trainer bonds at least the task's minimum and becomes
+            eligible for its cohorts.
+    """
+    tasks._join(task_id, msg.sender, amount)
+
+
+@external
+def release_bond(task_id: uint256, account: address) -> uint256:
+    """
+    @notice Frees `account`'s bond once the task is closed and none of its
+            disputes is pending (so no vote is weighed after a bond left);
+            anyone may call it.
+    @return uint256 The base units released.
+    """
+    checks._need(tasks.task_of[task_id].closed, "market: task still open")
+    checks._need(disputes.open_in_task[task_id] == 0, "market: dispute pending")
+    return extcall tasks.registry.release(account, task_id)
 
 
 @external
@@ -289,26 +323,22 @@ def resolve(dispute_id: uint256) -> bool:
 @external
 def close_task(task_id: uint256) -> uint256:
     """
-    @notice Ends the task: refunds the budget no final root committed and
-            mints the model NFT (when at least one round is final).
-            Allowed once every round is final, or after the deadline.
+    @notice Ends the task and refunds the requester the budget no final
+            root committed; anyone may call it once every round is final
+            or the deadline has passed. The model NFT is minted afterwards
+            by the model registry from this record (`mint_model` there), so
+            the refund never depends on the mint.
     @return uint256 The base units refunded.
     """
     tasks._require_open(task_id)
     task: tasks.Task = tasks.task_of[task_id]
-    assert msg.sender == task.requester, "market: caller is not the requester"
-    done: uint256 = rounds.rounds_done[task_id]
-    assert done == task.rounds or block.timestamp > task.deadline, "market: task still running"
+    done: uint256 = tasks._rounds_done(task_id)
+    checks._need(done == task.rounds or block.timestamp > task.deadline, "market: task still running")
     tasks.task_of[task_id].closed = True
-    refund: uint256 = task.budget - tasks.committed[task_id]
+    refund: uint256 = min(task.budget - tasks.committed[task_id], tasks._escrow_left(task_id))
     if refund > 0:
         tasks._pay_out(task_id, task.requester, refund)
-    token_id: uint256 = 0
-    if done > 0:
-        token_id = extcall self.model_registry.mint_model(
-            task.requester, task_id, rounds.latest_model_hash[task_id], rounds.provenance[task_id], done
-        )
-    log TaskClosed(task_id=task_id, refund=refund, model_token=token_id)
+    log TaskClosed(task_id=task_id, refund=refund)
     return refund
 
 
@@ -347,36 +377,3 @@ def round_seed(task_id: uint256, round: uint256) -> bytes32:
             the round and the previous final model hash.
     """
     return rounds._round_seed(task_id, round)
-
-
-@external
-@view
-def result_hash(
-    task_id: uint256,
-    round: uint256,
-    model_hash: bytes32,
-    updates_root: bytes32,
-    rewards_root: bytes32,
-    cumulative_total: uint256,
-    scores_root: bytes32,
-) -> bytes32:
-    return rounds._result_hash(task_id, round, model_hash, updates_root, rewards_root, cumulative_total, scores_root)
-
-
-@external
-@view
-def commitment_digest(
-    task_id: uint256,
-    round: uint256,
-    trainer: address,
-    update_hash: bytes32,
-    samples: uint256,
-    transcript_root: bytes32,
-) -> bytes32:
-    """
-    @notice The EIP-712 digest a trainer signs for an update commitment.
-    """
-    struct_hash: bytes32 = keccak256(
-        abi_encode(disputes.COMMITMENT_TYPEHASH, task_id, round, trainer, update_hash, samples, transcript_root)
-    )
-    return eip712._hash_typed_data_v4(struct_hash)

@@ -68,25 +68,45 @@ def stake(system: Deployment, account: Account, amount: int, role: Role) -> None
     system.registry.stake(amount, role, sender=account)
 
 
-def rules(validators: tuple[str, ...], *, budget: int = 1_000 * TOKEN, rounds: int = 3, deadline: int,
-          settle_every: int = 1) -> TaskRules:
+def rules(validators: tuple[str, ...], asks: tuple[int, ...], *, budget: int = 1_000 * TOKEN, rounds: int = 3,
+          deadline: int, settle_every: int = 1) -> TaskRules:
     return TaskRules(budget=budget, rounds=rounds, cohort_size=5, min_stake=MIN_STAKE, validators=validators,
-                     seed=b"\x11" * 32, genesis_model_hash=b"\x22" * 32, deadline=deadline,
+                     validator_bonds=asks, seed=b"\x11" * 32, genesis_model_hash=b"\x22" * 32, deadline=deadline,
                      settle_every=settle_every)
 
 
-def open_task(system: Deployment, requester: Account, validators: tuple[str, ...], **kwargs) -> int:
-    task_rules = rules(validators, deadline=system.backend.timestamp() + 10**6, **kwargs)
+def free_stake(system: Deployment, address: str) -> int:
+    return system.registry.stake_of(address) - system.registry.bonded_of(address)
+
+
+def open_task(system: Deployment, requester: Account, validators: tuple[Account | str, ...], *,
+              asks: tuple[int, ...] | None = None, **kwargs) -> int:
+    """A task asking each validator for `asks` (default: all its free stake); the validators
+    given as accounts join it, those given as bare addresses are only listed."""
+    addresses = tuple(v if isinstance(v, str) else v.address for v in validators)
+    asks = asks or tuple(max(free_stake(system, a), 1) for a in addresses)
+    task_rules = rules(addresses, asks, deadline=system.backend.timestamp() + 10**6, **kwargs)
     fund(system, requester, task_rules.budget)
     system.token.approve(system.market.address, task_rules.budget, sender=requester)
-    return system.market.create_task(task_rules, sender=requester)
+    task_id = system.market.create_task(task_rules, sender=requester)
+    for v, ask in zip(validators, asks):
+        if not isinstance(v, str):
+            system.market.join_task(task_id, ask, sender=v)
+    return task_id
+
+
+def join(system: Deployment, trainer: Account, task_id: int, amount: int = MIN_STAKE) -> None:
+    """Stake `amount` as a trainer (if not staked yet) and bond it to the task."""
+    if system.registry.stake_of(trainer.address) < amount:
+        stake(system, trainer, amount - system.registry.stake_of(trainer.address), Role.TRAINER)
+    system.market.join_task(task_id, amount, sender=trainer)
 
 
 def staked_task(system: Deployment, crew: Actors, **kwargs) -> int:
-    """Three equally staked validators and a task they validate."""
+    """Three equally staked validators and a task they validate, all three joined."""
     for v in crew.validators:
         stake(system, v, 100 * TOKEN, Role.VALIDATOR)
-    return open_task(system, crew.requester, tuple(v.address for v in crew.validators), **kwargs)
+    return open_task(system, crew.requester, crew.validators, **kwargs)
 
 
 class Rewards:

@@ -10,7 +10,10 @@
         pays the amount not yet claimed and raises the claimer's
         reputation by the accepted rounds not yet counted, so reputation
         follows finalised accepted rounds at O(1) gas per claim whatever
-        the cohort size. Both running totals share one storage slot.
+        the cohort size. A leaf never counts more rounds than the task
+        has final, and a round earns a whole point only when the task
+        pays at least the reputation unit per round (a 1-wei task earns
+        none). Both running totals share one storage slot.
 """
 
 from modules import tasks
@@ -84,11 +87,16 @@ def _proven_increase(
 ) -> (uint256, uint256, uint256):
     """
     @dev Checks the leaf against the latest root.
-    @return (amount not yet paid, rounds not yet counted, packed new state)
+    @return (amount not yet paid, reputation not yet counted, packed new state)
     """
     root: bytes32 = rounds.rewards_root[task_id]
     assert root != empty(bytes32), "claims: no rewards yet"
-    assert cumulative_amount <= _MAX_AMOUNT and accepted_rounds <= _ROUNDS_MASK, "claims: value out of range"
+    assert cumulative_amount <= _MAX_AMOUNT, "claims: value out of range"
+    left: uint256 = 0
+    done: uint256 = 0
+    worth_bps: uint256 = 0
+    left, done, worth_bps = tasks._unpack_purse(tasks._purse[task_id])
+    assert accepted_rounds <= done, "claims: more rounds than done"
     leaf: bytes32 = self._leaf(account, cumulative_amount, accepted_rounds)
     assert proofs._root_from(proof, leaf) == root, "claims: invalid proof"
     packed: uint256 = self._claims[task_id][account]
@@ -98,7 +106,7 @@ def _proven_increase(
     assert cumulative_amount > already or accepted_rounds > counted, "claims: nothing to claim"
     standing: uint256 = packed & ((_HOLD_MASK << _HOLD_SHIFT) | _FORFEITED)
     new_packed: uint256 = (cumulative_amount << _AMOUNT_SHIFT) | standing | accepted_rounds
-    return cumulative_amount - already, accepted_rounds - counted, new_packed
+    return cumulative_amount - already, (accepted_rounds - counted) * worth_bps // _BPS, new_packed
 
 
 @internal
@@ -106,14 +114,14 @@ def _claim(
     task_id: uint256, cumulative_amount: uint256, accepted_rounds: uint256, proof: DynArray[bytes32, MAX_PROOF_DEPTH]
 ) -> uint256:
     amount: uint256 = 0
-    new_rounds: uint256 = 0
+    points: uint256 = 0
     packed: uint256 = 0
-    amount, new_rounds, packed = self._proven_increase(task_id, msg.sender, cumulative_amount, accepted_rounds, proof)
+    amount, points, packed = self._proven_increase(task_id, msg.sender, cumulative_amount, accepted_rounds, proof)
     assert packed & _FORFEITED == 0, "claims: rewards forfeited"
     assert (packed >> _HOLD_SHIFT) & _HOLD_MASK == 0, "claims: dispute pending"
     self._claims[task_id][msg.sender] = packed
-    if new_rounds > 0:
-        self.reputation[msg.sender] += new_rounds
+    if points > 0:
+        self.reputation[msg.sender] += points
     if amount > 0:
         tasks._pay_out(task_id, msg.sender, amount)
     log Claimed(task_id=task_id, account=msg.sender, amount=amount)
@@ -133,9 +141,9 @@ def _reclaim_forfeited(
     """
     assert self._claims[task_id][account] & _FORFEITED != 0, "claims: not forfeited"
     amount: uint256 = 0
-    new_rounds: uint256 = 0
+    points: uint256 = 0
     packed: uint256 = 0
-    amount, new_rounds, packed = self._proven_increase(task_id, account, cumulative_amount, accepted_rounds, proof)
+    amount, points, packed = self._proven_increase(task_id, account, cumulative_amount, accepted_rounds, proof)
     self._claims[task_id][account] = packed
     if amount > 0:
         tasks._pay_out(task_id, tasks.task_of[task_id].requester, amount)
@@ -157,7 +165,8 @@ def _cut_reputation(account: address, cut_bps: uint256):
 @internal
 def _hold(task_id: uint256, account: address):
     """
-    @dev An update dispute against `account` opened: its claims wait.
+    @dev A dispute that can slash `account` in the task opened: its claims
+         and the release of its bond wait.
     """
     self._claims[task_id][account] += 1 << _HOLD_SHIFT
 
@@ -195,7 +204,7 @@ def forfeited(task_id: uint256, account: address) -> bool:
 @view
 def holds(task_id: uint256, account: address) -> uint256:
     """
-    @notice Open update disputes against `account` in `task_id`.
+    @notice Open disputes that can slash `account` in `task_id`.
     """
     return (self._claims[task_id][account] >> _HOLD_SHIFT) & _HOLD_MASK
 

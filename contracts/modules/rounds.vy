@@ -14,6 +14,7 @@
 """
 
 from modules import tasks
+from modules import checks
 uses: tasks
 
 
@@ -36,7 +37,6 @@ proposals: public(HashMap[uint256, HashMap[uint256, HashMap[bytes32, Proposal]]]
 attested: public(HashMap[uint256, HashMap[uint256, HashMap[address, bytes32]]])
 quorum_result: public(HashMap[uint256, HashMap[uint256, bytes32]])
 final_result: public(HashMap[uint256, HashMap[uint256, bytes32]])
-rounds_done: public(HashMap[uint256, uint256])
 latest_model_hash: public(HashMap[uint256, bytes32])
 rewards_root: public(HashMap[uint256, bytes32])
 # @dev Hash chain over every final round's roots: the model's provenance.
@@ -120,7 +120,7 @@ def _propose(
     """
     num_rounds: uint256 = tasks._require_open(task_id)
     tasks._check_validator(task_id, msg.sender)
-    assert round == self.rounds_done[task_id] + 1, "rounds: wrong round"
+    assert round == tasks._rounds_done(task_id) + 1, "rounds: wrong round"
     assert round <= num_rounds, "rounds: all rounds done"
     if self._is_settlement(task_id, round, num_rounds):
         assert cumulative_total >= tasks.committed[task_id], "rounds: rewards decreased"
@@ -163,9 +163,11 @@ def _propose(
 def _attest(task_id: uint256, round: uint256, result: bytes32):
     tasks._require_open(task_id)
     tasks._check_validator(task_id, msg.sender)
-    assert round == self.rounds_done[task_id] + 1, "rounds: wrong round"
+    assert round == tasks._rounds_done(task_id) + 1, "rounds: wrong round"
     assert self.proposals[task_id][round][result].proposer != empty(address), "rounds: unknown result"
     assert not self.proposals[task_id][round][result].rejected, "rounds: result rejected"
+    # a dispute fixes the attesters it can slash: none join while it is open
+    assert self.proposals[task_id][round][result].open_disputes == 0, "rounds: result disputed"
     assert self.attested[task_id][round][msg.sender] == empty(bytes32), "rounds: already attested"
     self.attested[task_id][round][msg.sender] = result
     self.proposals[task_id][round][result].weight += tasks.weight[task_id][msg.sender]
@@ -178,15 +180,21 @@ def _reach_quorum(task_id: uint256, round: uint256, result: bytes32) -> bool:
     """
     @dev Starts the challenge window when `result` first holds two thirds
          of the task's weight; also re-checked after a dispute removes a
-         rival result or a slashed validator's weight.
+         rival result or a slashed validator's weight. Only a proposed
+         result with attested weight qualifies: with every validator
+         slashed out, nothing reaches quorum and the task ends at its
+         deadline with its escrow refunded.
     @return bool True if `result` is the round's quorum result.
     """
     current: bytes32 = self.quorum_result[task_id][round]
     if current != empty(bytes32):
         return current == result
+    if self.proposals[task_id][round][result].proposer == empty(address):
+        return False
     if self.proposals[task_id][round][result].rejected:
         return False
-    if self.proposals[task_id][round][result].weight * 3 < tasks.total_weight[task_id] * 2:
+    weight: uint256 = self.proposals[task_id][round][result].weight
+    if weight == 0 or weight * 3 < tasks.total_weight[task_id] * 2:
         return False
     self.quorum_result[task_id][round] = result
     self.proposals[task_id][round][result].quorum_at = block.timestamp
@@ -197,7 +205,7 @@ def _reach_quorum(task_id: uint256, round: uint256, result: bytes32) -> bool:
 @internal
 def _finalize(task_id: uint256, round: uint256):
     num_rounds: uint256 = tasks._require_open(task_id)
-    assert round == self.rounds_done[task_id] + 1, "rounds: wrong round"
+    assert round == tasks._rounds_done(task_id) + 1, "rounds: wrong round"
     result: bytes32 = self.quorum_result[task_id][round]
     assert result != empty(bytes32), "rounds: no quorum"
     quorum_at: uint256 = self.proposals[task_id][round][result].quorum_at
@@ -206,7 +214,7 @@ def _finalize(task_id: uint256, round: uint256):
     model_hash: bytes32 = self.proposals[task_id][round][result].model_hash
     rewards_root: bytes32 = self.proposals[task_id][round][result].rewards_root
     self.final_result[task_id][round] = result
-    self.rounds_done[task_id] = round
+    tasks._set_rounds_done(task_id, round)
     self.latest_model_hash[task_id] = model_hash
     chained: bytes32 = keccak256(
         abi_encode(
@@ -234,7 +242,7 @@ def _reject(task_id: uint256, round: uint256, result: bytes32):
 @view
 def _round_seed(task_id: uint256, round: uint256) -> bytes32:
     task: tasks.Task = self._task_or_revert(task_id)
-    assert round > 0 and round <= self.rounds_done[task_id] + 1, "rounds: round not open"
+    checks._need(round > 0 and round <= tasks._rounds_done(task_id) + 1, "rounds: round not open")
     previous: bytes32 = task.genesis_model_hash
     if round > 1:
         previous = self.proposals[task_id][round - 1][self.final_result[task_id][round - 1]].model_hash
@@ -245,5 +253,5 @@ def _round_seed(task_id: uint256, round: uint256) -> bytes32:
 @view
 def _task_or_revert(task_id: uint256) -> tasks.Task:
     task: tasks.Task = tasks.task_of[task_id]
-    assert task.rounds > 0, "tasks: unknown task"
+    checks._need(task.rounds > 0, "tasks: unknown task")
     return task

@@ -67,12 +67,6 @@ def test_malformed_signatures_are_refused(mangle, match):
         recover_signer(_digest(), mangle(signature))
 
 
-def test_contract_digest_matches_python(system, actors):
-    domain = system.market.domain()
-    args = (1, 2, actors.trainer.address, b"\x07" * 32, 10, b"\x09" * 32)
-    assert typed_digest(domain, commitment_struct_hash(*args)) == system.market.commitment_digest(*args)
-
-
 def test_derived_accounts_are_deterministic_and_distinct():
     assert derive_account(5, "a") == derive_account(5, "a")
     assert derive_account(5, "a").address != derive_account(5, "b").address != derive_account(6, "a").address

@@ -1,11 +1,16 @@
 """Stateful property test over the whole settlement protocol.
 
-Random sequences of staking, unbonding, withdrawing, task creation,
-proposals (honest and self-paying), attestations, disputes, votes,
-finalisation, claims, refunds and reclaims; after every step: supply is
-conserved, nothing is paid twice or beyond an escrow, slashing never
-exceeds stake, nothing is final without quorum and window, and nobody
-withdraws with a dispute pending.
+Random sequences of staking and unbonding (also around task creation),
+withdrawing, task creation, joining with bonds, proposals (honest and
+self-paying), attestations (also late, after a dispute opened),
+disputes (repeated, self-challenged, against every validator at once),
+votes, finalisation, claims, closing by anyone, minting and releasing
+bonds. After every step: supply is conserved, nothing is paid twice or
+beyond an escrow, slashing never exceeds stake, bonded stake is exactly
+what the open tasks and pending disputes can slash, every open dispute
+can still be resolved by its deadline, every open task can still be
+closed with its unspent escrow refunded, and reputation never exceeds
+the rounds a trainer was accepted in.
 """
 
 import pytest
@@ -17,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from deployers import BOND, MIN_STAKE, TOKEN, UNBOND_DELAY, WINDOW, Rewards, actors, deploy, fund, open_task, stake
 from fedstake.chain.eip712 import sign_digest, typed_digest
 from fedstake.chain.embedded import EmbeddedBackend
-from fedstake.chain.market import RoundResult, commitment_leaf, commitment_struct_hash
+from fedstake.chain.market import DisputeStatus, RoundResult, commitment_leaf, commitment_struct_hash
 from fedstake.chain.merkle import MerkleTree
 from fedstake.chain.staking import Role
 from fedstake.errors import ContractRevert
@@ -26,6 +31,7 @@ CREW = actors(seed=7)
 VALIDATORS = CREW.validators
 TRAINERS = (CREW.trainer, CREW.second_trainer, CREW.outsider)
 EVERYONE = (CREW.owner, CREW.requester, CREW.challenger, CREW.insurance, *VALIDATORS, *TRAINERS)
+ZERO = b"\x00" * 32
 
 
 def attempt(call, label: str = "") -> bool:
@@ -41,54 +47,86 @@ def attempt(call, label: str = "") -> bool:
 class ProtocolMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
-        self.system = deploy(EmbeddedBackend(), CREW)
+        self.backend = EmbeddedBackend()
+        self.system = deploy(self.backend, CREW)
         self.market, self.registry = self.system.market, self.system.registry
         for v in VALIDATORS:
             stake(self.system, v, 100 * TOKEN, Role.VALIDATOR)
-        fund(self.system, CREW.challenger, 1_000 * BOND)
-        self.system.token.approve(self.market.address, 1_000 * BOND, sender=CREW.challenger)
+        for challenger in (CREW.challenger, *VALIDATORS):
+            fund(self.system, challenger, 1_000 * BOND)
+            self.system.token.approve(self.market.address, 1_000 * BOND, sender=challenger)
         self.staked = {a.address: (100 * TOKEN if a in VALIDATORS else 0) for a in EVERYONE}
         self.tasks: dict[int, dict] = {}
         self.tables: dict[bytes, tuple[Rewards, MerkleTree, dict]] = {}  # result hash -> (rewards, updates, sigs)
         self.disputes: list[int] = []
+        self.domain = self.market.domain()
 
     # staking
 
-    @rule(who=st.sampled_from(TRAINERS), amount=st.integers(MIN_STAKE, 40 * TOKEN))
+    @rule(who=st.sampled_from(TRAINERS + VALIDATORS), amount=st.integers(MIN_STAKE, 40 * TOKEN))
     def stake_tokens(self, who, amount):
-        stake(self.system, who, amount, Role.TRAINER)
+        stake(self.system, who, amount, Role.VALIDATOR if who in VALIDATORS else Role.TRAINER)
         self.staked[who.address] += amount
 
     @rule(who=st.sampled_from(TRAINERS + VALIDATORS), percent=st.integers(1, 100))
     def request_unbond(self, who, percent):
-        amount = self.registry.stake_of(who.address) * percent // 100
-        attempt(lambda: self.registry.request_unbond(amount, sender=who))
+        active = self.registry.stake_of(who.address)
+        free = active - self.registry.bonded_of(who.address)
+        amount = active * percent // 100
+        if attempt(lambda: self.registry.request_unbond(amount, sender=who), "unbond"):
+            assert amount <= free, "unbonded stake bonded to a task"
+
+    @rule(who=st.sampled_from(TRAINERS))
+    def register(self, who):
+        attempt(lambda: self.market.register(sender=who))
 
     @rule(seconds=st.sampled_from([1, 60, WINDOW, UNBOND_DELAY]))
     def wait(self, seconds):
-        self.system.backend.advance_time(seconds)
+        self.backend.advance_time(seconds)
 
     @rule(who=st.sampled_from(TRAINERS + VALIDATORS))
     def withdraw(self, who):
-        locked = self.registry.locks_of(who.address) > 0
-        if attempt(lambda: self.registry.withdraw(sender=who), "withdraw"):
-            assert not locked, "withdrew with a dispute pending"
+        attempt(lambda: self.registry.withdraw(sender=who), "withdraw")
 
-    # tasks and rounds
+    # tasks, joining and rounds
 
     @rule(budget=st.one_of(st.integers(1, 100 * TOKEN), st.integers(10 * TOKEN, 100 * TOKEN)),
-          rounds=st.integers(1, 3), settle_every=st.integers(1, 3))
-    def create_task(self, budget, rounds, settle_every):
-        settle_every = min(settle_every, rounds)
-        staked = tuple(v.address for v in VALIDATORS if self.registry.stake_of(v.address) > 0)
-        if not staked:
-            return
-        task_id = open_task(self.system, CREW.requester, staked, budget=budget, rounds=rounds,
-                            settle_every=settle_every)
-        self.tasks[task_id] = {"budget": budget, "rounds": rounds, "settle": settle_every, "final": None}
+          rounds=st.integers(1, 3), settle_every=st.integers(1, 3), listed=st.sets(st.sampled_from(VALIDATORS),
+                                                                                    min_size=1),
+          join=st.sampled_from([True, True, True, False]))
+    def create_task(self, budget, rounds, settle_every, listed, join):
+        """Each listed validator is asked for a third of its free stake now (at least the minimum,
+        which it may not have); with `join` the ones that can join at once, the others may join
+        later or never."""
+        listed = tuple(v for v in VALIDATORS if v in listed)
+        asks = tuple(max((self.registry.stake_of(v.address) - self.registry.bonded_of(v.address)) // 3, MIN_STAKE)
+                     for v in listed)
+        task_id = open_task(self.system, CREW.requester, tuple(v.address for v in listed), asks=asks,
+                            budget=budget, rounds=rounds, settle_every=min(settle_every, rounds))
+        self.tasks[task_id] = {"budget": budget, "rounds": rounds, "settle": min(settle_every, rounds),
+                               "final": None, "listed": listed}
+        if join:
+            for v in listed:
+                attempt(lambda: self.market.join_task(task_id, self.market.asked_bond(task_id, v.address), sender=v))
 
     def _task(self, data):
         return data.draw(st.sampled_from(sorted(self.tasks)))
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data(), who=st.sampled_from(VALIDATORS))
+    def join_as_validator(self, data, who):
+        task_id = self._task(data)
+        attempt(lambda: self.market.join_task(task_id, self.market.asked_bond(task_id, who.address), sender=who),
+                "validator join")
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data(), who=st.sampled_from(TRAINERS), amount=st.integers(MIN_STAKE - 1, 30 * TOKEN))
+    def join_as_trainer(self, data, who, amount):
+        attempt(lambda: self.market.join_task(self._task(data), amount, sender=who), "trainer join")
+
+    def _open(self, data) -> int | None:
+        open_tasks = sorted(t for t in self.tasks if not self.market.task(t).closed)
+        return data.draw(st.sampled_from(open_tasks)) if open_tasks else None
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), proposer=st.sampled_from(VALIDATORS), gain=st.integers(0, 12_000),
@@ -96,55 +134,114 @@ class ProtocolMachine(RuleBasedStateMachine):
     def propose(self, data, proposer, gain, tag):
         """A proposal paying the trainers `gain` basis points of a round's budget (above
         10,000 it overpays: the contract must refuse what exceeds the budget)."""
-        task_id = self._task(data)
-        per_trainer = self.tasks[task_id]["budget"] * gain // 10_000 // self.tasks[task_id]["rounds"] // 3
+        task_id = self._open(data)
+        if task_id is not None:
+            self._propose(task_id, proposer, gain, tag)
+
+    def _propose(self, task_id, proposer, gain, tag) -> bytes | None:
+        task = self.tasks[task_id]
+        per_trainer = task["budget"] * gain // 10_000 // task["rounds"] // 3
         round = self.market.rounds_done(task_id) + 1
-        final = self.tasks[task_id]["final"]
-        table = dict(final.table) if final else {}
+        table = dict(task["final"].table) if task["final"] else {}
         for t in TRAINERS:
             value, rounds = table.get(t.address, (0, 0))
             table[t.address] = (value + per_trainer, rounds + 1)
         rewards = Rewards(table)
         updates, sigs = self._updates(task_id, round, tag)
-        settles = round % self.tasks[task_id]["settle"] == 0 or round == self.tasks[task_id]["rounds"]
-        result = RoundResult(keccak(b"model%d" % tag), updates.root, rewards.tree.root if settles else b"\x00" * 32,
+        settles = round % task["settle"] == 0 or round == task["rounds"]
+        result = RoundResult(keccak(b"model%d" % tag), updates.root, rewards.tree.root if settles else ZERO,
                              rewards.total if settles else 0)
-        if attempt(lambda: self.market.propose_round(task_id, round, result, sender=proposer)):
+        if attempt(lambda: self.market.propose_round(task_id, round, result, sender=proposer), "propose"):
             self.tables[result.hash(task_id, round)] = (rewards, updates, sigs)
+            return result.hash(task_id, round)
+        return None
+
+    def _joined(self, data, task_id) -> list:
+        """The task's validators that still have weight there, in a drawn order."""
+        joined = [v for v in VALIDATORS if self.market.view("weight", task_id, v.address)]
+        return data.draw(st.permutations(joined)) if joined else []
 
     @precondition(lambda self: self.tasks)
-    @rule(data=st.data(), pair=st.permutations(VALIDATORS), gain=st.integers(0, 10_000), tag=st.integers(0, 3))
-    def round_with_quorum(self, data, pair, gain, tag):
-        """The common path: one validator proposes, another attests, and the window runs out."""
-        self.propose(data, pair[0], gain, tag)
-        self.attest(data, pair[1])
-        self.system.backend.advance_time(WINDOW)
-        self.finalize(data)
+    @rule(data=st.data(), gain=st.integers(0, 10_000), tag=st.integers(0, 3))
+    def round_with_quorum(self, data, gain, tag):
+        """The common path: one joined validator proposes, another attests, and the window runs out."""
+        task_id = self._open(data)
+        if task_id is None:
+            return
+        pair = self._joined(data, task_id) * 2  # a lone validator proposes and "attests" again (refused)
+        if not pair:
+            return
+        result_hash = self._propose(task_id, pair[0], gain, tag)
+        if result_hash:
+            attempt(lambda: self.market.attest_round(task_id, self.market.rounds_done(task_id) + 1, result_hash,
+                                                     sender=pair[1]))
+        self.backend.advance_time(WINDOW)
+        self._finalize(task_id)
 
     @precondition(lambda self: self.tasks)
-    @rule(data=st.data(), trio=st.permutations(VALIDATORS), uphold=st.booleans(), who=st.sampled_from(TRAINERS))
-    def contested_round(self, data, trio, uphold, who):
+    @rule(data=st.data(), uphold=st.booleans(), who=st.sampled_from(TRAINERS))
+    def contested_round(self, data, uphold, who):
         """An honest proposal with quorum, a self-paying rival, and a trainer accused:
         both disputes are voted on by everyone eligible and resolved."""
-        honest, rival, third = trio
-        self.propose(data, honest, 5_000, 0)
-        self.propose(data, rival, 11_000, 1)
-        self.attest(data, third)
+        task_id = self._open(data)
+        if task_id is None:
+            return
+        joined = self._joined(data, task_id)
+        if len(joined) < 3:
+            return
+        honest, rival, third = joined
+        honest_hash = self._propose(task_id, honest, 5_000, 0)
+        rival_hash = self._propose(task_id, rival, 11_000, 1)
+        round = self.market.rounds_done(task_id) + 1
+        for result_hash in (honest_hash, rival_hash):
+            if result_hash:
+                attempt(lambda: self.market.attest_round(task_id, round, result_hash, sender=third))
         opened = len(self.disputes)
-        self.challenge_result(data)
-        self.challenge_update(data, who)
+        for result_hash in (rival_hash, honest_hash):
+            if result_hash:
+                self._challenge_result(task_id, round, result_hash, CREW.challenger)
+        self._challenge_update(task_id, who)
         for dispute in self.disputes[opened:]:
             for v in VALIDATORS:
                 attempt(lambda: self.market.vote(dispute, uphold, sender=v))
             attempt(lambda: self.market.resolve(dispute, sender=CREW.challenger), "resolve")
-        self.system.backend.advance_time(WINDOW)
-        self.finalize(data)
+        self.backend.advance_time(WINDOW)
+        self._finalize(task_id)
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data())
+    def every_validator_attests_a_bad_result_and_is_slashed(self, data):
+        """All joined validators attest one result, concede its dispute, and leave the task
+        without weight: nothing may reach quorum then, and the task must still close."""
+        task_id = self._open(data)
+        if task_id is None:
+            return
+        joined = [v for v in VALIDATORS if self.market.view("weight", task_id, v.address)]
+        round = self.market.rounds_done(task_id) + 1
+        if not joined or self.market.view("quorum_result", task_id, round) != ZERO:
+            return
+        bad_hash = self._propose(task_id, joined[0], 10_000, 3)
+        if bad_hash is None:
+            return
+        for v in joined[1:]:
+            attempt(lambda: self.market.attest_round(task_id, round, bad_hash, sender=v))
+        dispute = self._challenge_result(task_id, round, bad_hash, CREW.challenger)
+        if dispute is None:
+            return
+        for v in joined:
+            attempt(lambda: self.market.vote(dispute, True, sender=v))
+        attempt(lambda: self.market.resolve(dispute, sender=CREW.challenger), "resolve all")
+        if self.market.view("total_weight", task_id) == 0:
+            event("every validator slashed")
+            attempt(lambda: self.market.check_quorum(task_id, round, keccak(b"nobody proposed this"),
+                                                     sender=CREW.outsider))
+            assert self.market.view("quorum_result", task_id, round) == ZERO, "quorum without weight"
 
     def _updates(self, task_id, round, tag):
         sigs = {}
         for t in TRAINERS:
-            hashed = commitment_struct_hash(task_id, round, t.address, keccak(b"u%d" % tag), 10, b"\x00" * 32)
-            sigs[t.address] = (hashed, sign_digest(typed_digest(self.market.domain(), hashed), t.private_key))
+            hashed = commitment_struct_hash(task_id, round, t.address, keccak(b"u%d" % tag), 10, ZERO)
+            sigs[t.address] = (hashed, sign_digest(typed_digest(self.domain, hashed), t.private_key))
         return MerkleTree([commitment_leaf(h) for h, _ in sigs.values()]), sigs
 
     def _proposal(self, data, task_id):
@@ -155,24 +252,30 @@ class ProtocolMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), who=st.sampled_from(VALIDATORS))
     def attest(self, data, who):
+        """Any attestation, late ones included: one on a disputed result must be refused."""
         task_id = self._task(data)
         round, result_hash = self._proposal(data, task_id)
         if result_hash:
-            attempt(lambda: self.market.attest_round(task_id, round, result_hash, sender=who))
+            disputed = self.market.proposal(task_id, round, result_hash).open_disputes > 0
+            if attempt(lambda: self.market.attest_round(task_id, round, result_hash, sender=who), "attest"):
+                assert not disputed, "attested a disputed result"
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data())
     def finalize(self, data):
-        task_id = self._task(data)
+        self._finalize(self._task(data))
+
+    def _finalize(self, task_id):
         round = self.market.rounds_done(task_id) + 1
         quorum = self.market.view("quorum_result", task_id, round)
         if not attempt(lambda: self.market.finalize_round(task_id, round, sender=CREW.challenger), "finalize"):
             return
         proposal = self.market.proposal(task_id, round, quorum)
+        assert proposal.weight > 0 and proposal.proposer != "0x" + "00" * 20, "final without a proposal"
         assert proposal.weight * 3 >= self.market.view("total_weight", task_id) * 2, "final without quorum"
-        assert self.system.backend.timestamp() >= proposal.quorum_at + WINDOW, "final inside the window"
+        assert self.backend.timestamp() >= proposal.quorum_at + WINDOW, "final inside the window"
         assert proposal.open_disputes == 0 and not proposal.rejected
-        if proposal.rewards_root != b"\x00" * 32:
+        if proposal.rewards_root != ZERO:
             self.tasks[task_id]["final"] = self.tables[quorum][0]
 
     # disputes
@@ -180,7 +283,10 @@ class ProtocolMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), who=st.sampled_from(TRAINERS))
     def challenge_update(self, data, who):
-        task_id = self._task(data)
+        """Also repeats: a commitment already slashed must never be disputed again."""
+        self._challenge_update(self._task(data), who)
+
+    def _challenge_update(self, task_id, who):
         round = self.market.rounds_done(task_id) + 1
         quorum = self.market.view("quorum_result", task_id, round)
         if quorum not in self.tables:
@@ -189,24 +295,35 @@ class ProtocolMachine(RuleBasedStateMachine):
         hashed, signature = sigs[who.address]
         tag = self.market.proposal(task_id, round, quorum).model_hash
         update_hash = next(keccak(b"u%d" % i) for i in range(4) if keccak(b"model%d" % i) == tag)
+        key = keccak(bytes(31) + b"\x01" + hashed)  # disputes' key: abi_encode(KIND_UPDATE, struct hash)
+        prior = self.market.view("dispute_by_key", key)
+        spent = prior != 0 and self.market.dispute(prior).status == DisputeStatus.UPHELD
         try:
             self.disputes.append(self.market.challenge_update(
                 task_id, round, quorum, trainer=who.address, update_hash=update_hash, samples=10,
-                transcript_root=b"\x00" * 32, signature=signature, proof=updates.proof(commitment_leaf(hashed)),
+                transcript_root=ZERO, signature=signature, proof=updates.proof(commitment_leaf(hashed)),
                 sender=CREW.challenger))
-        except ContractRevert:
-            pass
+            assert not spent, "a slashed commitment was disputed again"
+            event("update dispute opened" + (" again" if prior else ""))
+        except ContractRevert as exc:
+            event(f"update dispute refused: {exc.reason}")
 
     @precondition(lambda self: self.tasks)
-    @rule(data=st.data())
-    def challenge_result(self, data):
+    @rule(data=st.data(), challenger=st.sampled_from((CREW.challenger, *VALIDATORS)))
+    def challenge_result(self, data, challenger):
+        """By an outsider or by a validator; a validator may even challenge a result it attested."""
         task_id = self._task(data)
         round, result_hash = self._proposal(data, task_id)
         if result_hash:
-            try:
-                self.disputes.append(self.market.challenge_result(task_id, round, result_hash, sender=CREW.challenger))
-            except ContractRevert:
-                pass
+            self._challenge_result(task_id, round, result_hash, challenger)
+
+    def _challenge_result(self, task_id, round, result_hash, challenger) -> int | None:
+        try:
+            dispute = self.market.challenge_result(task_id, round, result_hash, sender=challenger)
+        except ContractRevert:
+            return None
+        self.disputes.append(dispute)
+        return dispute
 
     @precondition(lambda self: self.disputes)
     @rule(data=st.data(), who=st.sampled_from(VALIDATORS), uphold=st.booleans())
@@ -217,8 +334,17 @@ class ProtocolMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.disputes)
     @rule(data=st.data())
     def resolve(self, data):
-        dispute = data.draw(st.sampled_from(self.disputes))
-        attempt(lambda: self.market.resolve(dispute, sender=CREW.challenger), "resolve")
+        dispute_id = data.draw(st.sampled_from(self.disputes))
+        dispute = self.market.dispute(dispute_id)
+        seats = self.market.validators(dispute.task_id)
+        challenger = dispute.challenger
+        dissenter = challenger in seats and not dispute.attesters >> seats.index(challenger) & 1
+        before = self.system.token.balance_of(challenger)
+        if not attempt(lambda: self.market.resolve(dispute_id, sender=CREW.outsider), "resolve"):
+            return
+        if dispute.kind == 2 and self.market.dispute(dispute_id).status == DisputeStatus.UPHELD and not dissenter:
+            gained = self.system.token.balance_of(challenger) - before
+            assert gained == self.system.params.challenge_bond, "a bounty to a non-dissenting challenger"
 
     # money out
 
@@ -240,9 +366,28 @@ class ProtocolMachine(RuleBasedStateMachine):
                                                           sender=CREW.requester))
 
     @precondition(lambda self: self.tasks)
-    @rule(data=st.data())
-    def close_task(self, data):
-        attempt(lambda: self.market.close_task(self._task(data), sender=CREW.requester), "close")
+    @rule(data=st.data(), who=st.sampled_from((CREW.requester, CREW.outsider)))
+    def close_task(self, data, who):
+        attempt(lambda: self.market.close_task(self._task(data), sender=who), "close")
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data(), who=st.sampled_from(TRAINERS + VALIDATORS))
+    def release_bond(self, data, who):
+        task_id = self._task(data)
+        closed = self.market.task(task_id).closed
+        pending = self.market.view("open_in_task", task_id)
+        if attempt(lambda: self.market.release_bond(task_id, who.address, sender=CREW.outsider), "release"):
+            assert closed and pending == 0, "a bond released while its task or a dispute could slash it"
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data(), who=st.sampled_from((CREW.owner, CREW.outsider)))
+    def mint_model(self, data, who):
+        """The deployer's attempt to pre-mint a task's id, or anyone's mint after it closed."""
+        task_id = self._task(data)
+        closed, done = self.market.task(task_id).closed, self.market.rounds_done(task_id)
+        if attempt(lambda: self.system.models.mint_model(task_id, sender=who), "mint"):
+            assert closed and done > 0, "a model minted ahead of its task"
+            assert self.system.models.owner_of(task_id) == CREW.requester.address
 
     # invariants
 
@@ -258,23 +403,74 @@ class ProtocolMachine(RuleBasedStateMachine):
         for task_id, task in self.tasks.items():
             left = self.market.view("escrow_left", task_id)
             committed = self.market.view("committed", task_id)
-            paid_by_claims = sum(self.market.claimed(task_id, t.address) for t in TRAINERS)
-            assert paid_by_claims <= committed <= task["budget"], "paid beyond what was committed"
+            claimed = [self.market.claimed(task_id, t.address) for t in TRAINERS]
+            assert sum(claimed) <= committed <= task["budget"], "paid beyond what was committed"
             assert left <= task["budget"]
             final = task["final"]
-            for t in TRAINERS:
-                owed = final.table[t.address][0] if final else 0
-                assert self.market.claimed(task_id, t.address) <= owed, "paid twice or more than earned"
+            for t, paid in zip(TRAINERS, claimed):
+                assert paid <= (final.table[t.address][0] if final else 0), "paid twice or more than earned"
             held += left
         assert self.system.token.balance_of(self.market.address) == held
 
     @invariant()
-    def slashing_never_exceeds_stake_and_the_registry_holds_the_rest(self):
+    def slashing_never_exceeds_stake_and_bonds_are_exactly_what_tasks_can_slash(self):
+        """The registry holds every active and unbonding token; each account's bonded stake is the
+        sum of its bonds to tasks (open ones, or closed ones not yet released), never more than its
+        stake, and a validator's weight in a task never exceeds its bond there."""
+        stakers = [a.address for a in (*TRAINERS, *VALIDATORS)]
+        stakes = self.registry.stakes_of(stakers)
+        bonds = {t: self.registry.bonds_of(self.market.address, t, stakers) for t in self.tasks}
         held = 0
-        for a in (*TRAINERS, *VALIDATORS):
-            assert self.registry.slashed_of(a.address) <= self.staked[a.address], "slashed more than staked"
-            held += self.registry.stake_of(a.address) + self.registry.unbonding_of(a.address)
+        for i, a in enumerate(stakers):
+            assert self.registry.slashed_of(a) <= self.staked[a], "slashed more than staked"
+            held += stakes[i] + self.registry.unbonding_of(a)
+            bonded = self.registry.bonded_of(a)
+            assert bonded == sum(b[i] for b in bonds.values()), "bonds do not add up"
+            assert stakes[i] >= bonded, "a bond without stake behind it"
         assert self.system.token.balance_of(self.registry.address) == held
+        for t, b in bonds.items():
+            if self.market.task(t).closed and not self.market.view("open_in_task", t):
+                continue  # bonds may leave: nothing is weighed or slashed in the task any more
+            for i, v in enumerate(VALIDATORS, len(TRAINERS)):
+                assert self.market.view("weight", t, v.address) <= b[i], "weight without a bond behind it"
+
+    @invariant()
+    def every_open_dispute_can_be_resolved_by_its_deadline(self):
+        for dispute_id in self.disputes:
+            dispute = self.market.dispute(dispute_id)
+            if dispute.status != DisputeStatus.OPEN:
+                continue
+            point = self.backend.snapshot()
+            try:
+                self.backend.advance_time(max(0, dispute.vote_deadline - self.backend.timestamp()))
+                self.market.resolve(dispute_id, sender=CREW.outsider)
+            finally:
+                self.backend.revert(point)
+
+    @invariant()
+    def every_open_task_can_be_closed_and_refunded(self):
+        for task_id, task in self.tasks.items():
+            if self.market.task(task_id).closed:
+                continue
+            point = self.backend.snapshot()
+            try:
+                self.backend.advance_time(10**6 + 1)
+                expected = min(task["budget"] - self.market.view("committed", task_id),
+                               self.market.view("escrow_left", task_id))
+                assert self.market.close_task(task_id, sender=CREW.outsider) == expected
+            finally:
+                self.backend.revert(point)
+
+    @invariant()
+    def reputation_never_exceeds_the_rounds_accepted(self):
+        done = {task_id: self.market.rounds_done(task_id) for task_id in self.tasks}
+        for t in TRAINERS:
+            counted = 0
+            for task_id in self.tasks:
+                rounds = self.market.view("counted_rounds", task_id, t.address)
+                assert rounds <= done[task_id], "more rounds counted than done"
+                counted += rounds
+            assert self.market.reputation(t.address) <= 1 + counted
 
 
 class TestProtocol(ProtocolMachine.TestCase):

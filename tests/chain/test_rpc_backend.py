@@ -14,7 +14,6 @@ from fedstake.chain.contract import ContractHandle
 from fedstake.chain.embedded import EmbeddedBackend
 from fedstake.chain.gas_profile import _Script
 from fedstake.chain.rpc import RpcBackend, open_rpc_backend
-from fedstake.chain.staking import Role
 from fedstake.chain.token import FedToken
 from fedstake.errors import ChainError, ContractRevert
 

@@ -93,30 +93,69 @@ def test_withdraw_with_nothing_unbonding_reverts(system, actors):
         system.registry.withdraw(sender=actors.trainer)
 
 
-def test_slash_takes_active_then_unbonding_and_never_more_than_held(system, actors):
+def test_a_slasher_bonds_free_stake_which_then_cannot_unbond(system, actors):
     registry = system.registry
     registry.set_slasher(actors.validator.address, True, sender=actors.owner)
     stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    registry.bond(actors.trainer.address, 7, 20 * TOKEN, sender=actors.validator)
+    assert registry.bonded_of(actors.trainer.address) == 20 * TOKEN
+    assert registry.bond_of(actors.validator.address, 7, actors.trainer.address) == 20 * TOKEN
+    with pytest.raises(ContractRevert, match="stake: not enough free stake"):
+        registry.bond(actors.trainer.address, 8, 11 * TOKEN, sender=actors.validator)
+    with pytest.raises(ContractRevert, match="stake: bonded to a task"):
+        registry.request_unbond(11 * TOKEN, sender=actors.trainer)
+    registry.request_unbond(10 * TOKEN, sender=actors.trainer)  # the free part leaves as before
+    registry.release(actors.trainer.address, 7, sender=actors.validator)
+    assert registry.bonded_of(actors.trainer.address) == 0
     registry.request_unbond(20 * TOKEN, sender=actors.trainer)
-    registry.slash(actors.trainer.address, 15 * TOKEN, actors.outsider.address, sender=actors.validator)
-    assert registry.stake_of(actors.trainer.address) == 0
-    assert registry.unbonding_of(actors.trainer.address) == 15 * TOKEN
-    registry.slash(actors.trainer.address, 100 * TOKEN, actors.outsider.address, sender=actors.validator)
-    assert registry.unbonding_of(actors.trainer.address) == 0
-    assert system.token.balance_of(actors.outsider.address) == 30 * TOKEN
-    assert registry.total_staked(Role.TRAINER) == 0
 
 
-def test_slash_by_a_non_slasher_reverts(system, actors):
+def test_slash_takes_only_what_the_caller_bonded(system, actors):
+    registry = system.registry
+    for slasher in (actors.validator, actors.second_validator):
+        registry.set_slasher(slasher.address, True, sender=actors.owner)
+    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    registry.bond(actors.trainer.address, 1, 10 * TOKEN, sender=actors.validator)
+    registry.bond(actors.trainer.address, 1, 15 * TOKEN, sender=actors.second_validator)
+    with pytest.raises(ContractRevert, match="stake: not bonded by caller"):
+        registry.slash(actors.trainer.address, 1, 11 * TOKEN, actors.outsider.address, sender=actors.validator)
+    with pytest.raises(ContractRevert, match="stake: not bonded by caller"):
+        registry.slash(actors.trainer.address, 2, 1, actors.outsider.address, sender=actors.validator)
+    registry.slash(actors.trainer.address, 1, 4 * TOKEN, actors.outsider.address, sender=actors.validator)
+    assert registry.stake_of(actors.trainer.address) == 26 * TOKEN
+    assert registry.bond_of(actors.validator.address, 1, actors.trainer.address) == 6 * TOKEN
+    assert registry.bond_of(actors.second_validator.address, 1, actors.trainer.address) == 15 * TOKEN
+    assert registry.bonded_of(actors.trainer.address) == 21 * TOKEN
+    assert registry.slashed_of(actors.trainer.address) == 4 * TOKEN
+    assert registry.total_staked(Role.TRAINER) == 26 * TOKEN
+    assert system.token.balance_of(actors.outsider.address) == 4 * TOKEN
+
+
+def test_a_revoked_slasher_still_settles_and_releases_its_bonds(system, actors):
+    registry = system.registry
+    registry.set_slasher(actors.validator.address, True, sender=actors.owner)
+    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    registry.bond(actors.trainer.address, 1, 20 * TOKEN, sender=actors.validator)
+    registry.set_slasher(actors.validator.address, False, sender=actors.owner)
+    with pytest.raises(ContractRevert, match="stake: caller is not a slasher"):
+        registry.bond(actors.trainer.address, 2, 1, sender=actors.validator)
+    registry.slash(actors.trainer.address, 1, 5 * TOKEN, actors.outsider.address, sender=actors.validator)
+    registry.release(actors.trainer.address, 1, sender=actors.validator)
+    assert registry.bonded_of(actors.trainer.address) == 0
+    with pytest.raises(ContractRevert, match="stake: nothing bonded"):
+        registry.release(actors.trainer.address, 1, sender=actors.validator)
+
+
+def test_bond_by_a_non_slasher_reverts(system, actors):
     stake(system, actors.trainer, MIN_STAKE, Role.TRAINER)
     with pytest.raises(ContractRevert, match="stake: caller is not a slasher"):
-        system.registry.slash(actors.trainer.address, 1, actors.outsider.address, sender=actors.outsider)
+        system.registry.bond(actors.trainer.address, 1, 1, sender=actors.outsider)
 
 
 def test_slash_to_zero_recipient_reverts(system, actors):
     system.registry.set_slasher(actors.validator.address, True, sender=actors.owner)
     with pytest.raises(ContractRevert, match="stake: zero recipient"):
-        system.registry.slash(actors.trainer.address, 1, "0x" + "00" * 20, sender=actors.validator)
+        system.registry.slash(actors.trainer.address, 1, 1, "0x" + "00" * 20, sender=actors.validator)
 
 
 def test_market_is_the_authorised_slasher_after_deployment(system):
@@ -138,45 +177,3 @@ def test_set_min_stake_is_owner_only(system, actors):
     assert system.registry.min_stake() == 5
     with pytest.raises(ContractRevert, match="ownable: caller is not the owner"):
         system.registry.set_min_stake(1, sender=actors.outsider)
-
-
-def test_lock_blocks_withdrawal_until_unlocked(system, actors):
-    registry = system.registry
-    registry.set_slasher(actors.validator.address, True, sender=actors.owner)
-    stake(system, actors.trainer, MIN_STAKE, Role.TRAINER)
-    registry.request_unbond(MIN_STAKE, sender=actors.trainer)
-    registry.lock(actors.trainer.address, sender=actors.validator)
-    registry.lock(actors.trainer.address, sender=actors.validator)
-    system.backend.advance_time(UNBOND_DELAY)
-    with pytest.raises(ContractRevert, match="stake: locked by a dispute"):
-        registry.withdraw(sender=actors.trainer)
-    registry.unlock(actors.trainer.address, sender=actors.validator)
-    with pytest.raises(ContractRevert, match="stake: locked by a dispute"):
-        registry.withdraw(sender=actors.trainer)
-    registry.unlock(actors.trainer.address, sender=actors.validator)
-    registry.withdraw(sender=actors.trainer)
-    assert registry.locks_of(actors.trainer.address) == 0
-
-
-def test_lock_and_unlock_are_slasher_only(system, actors):
-    with pytest.raises(ContractRevert, match="stake: caller is not a slasher"):
-        system.registry.lock(actors.trainer.address, sender=actors.outsider)
-    with pytest.raises(ContractRevert, match="stake: caller is not a slasher"):
-        system.registry.unlock(actors.trainer.address, sender=actors.outsider)
-
-
-def test_unlock_without_lock_reverts(system, actors):
-    system.registry.set_slasher(actors.validator.address, True, sender=actors.owner)
-    with pytest.raises(ContractRevert, match="stake: not locked"):
-        system.registry.unlock(actors.trainer.address, sender=actors.validator)
-
-
-def test_slashable_counts_active_and_unbonding_and_slashed_is_recorded(system, actors):
-    registry = system.registry
-    registry.set_slasher(actors.validator.address, True, sender=actors.owner)
-    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
-    registry.request_unbond(10 * TOKEN, sender=actors.trainer)
-    assert registry.slashable_of(actors.trainer.address) == 30 * TOKEN
-    registry.slash(actors.trainer.address, 25 * TOKEN, actors.outsider.address, sender=actors.validator)
-    assert registry.slashed_of(actors.trainer.address) == 25 * TOKEN
-    assert registry.slashable_of(actors.trainer.address) == 5 * TOKEN

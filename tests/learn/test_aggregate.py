@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from fedstake.errors import ConfigError, LearningError
+from fedstake.errors import LearningError
 from fedstake.learn.aggregators import AGGREGATOR_NAMES, fedavg, make_aggregator
 from fedstake.learn.aggregators.numerics import tree_sum
 

@@ -31,7 +31,7 @@ def chain(actors):
         fund(system, account, 100 * TOKEN)
         system.token.approve(system.market.address, 100 * TOKEN, sender=account)
         validators.append(Validator(account, None, make_aggregator("fedavg")))
-    task = open_task(system, actors.requester, tuple(v.address for v in validators), budget=1_000 * TOKEN, rounds=2)
+    task = open_task(system, actors.requester, tuple(v.account for v in validators), budget=1_000 * TOKEN, rounds=2)
     return system, task, validators, RoundSettler(system.market, task, SimulatedClock(backend))
 
 

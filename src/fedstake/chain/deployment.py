@@ -19,8 +19,10 @@ TOKEN = 10**18
 @dataclass(frozen=True)
 class SettlementParams:
     """Everything fixed at deployment. Defaults: a 10-minute challenge window,
-    a 10-minute vote, unbonding after 7 days (longer than both, as the market
-    requires), a 10-token bond, half of a slash to the challenger."""
+    a 10-minute vote, unbonding of free stake after 7 days, a 10-token bond (at
+    least a tenth of the minimum stake, as the market requires), half of a slash
+    to the challenger, and a whole reputation point per accepted round of a task
+    paying at least one token per round."""
 
     min_stake: int = 10 * TOKEN
     unbond_delay: int = 7 * 24 * 3600
@@ -31,6 +33,7 @@ class SettlementParams:
     trainer_slash_bps: int = 10_000
     validator_slash_bps: int = 5_000
     reputation_cut_bps: int = 5_000
+    reputation_unit: int = TOKEN
 
     def dispute_tuple(self, insurance_pool: str) -> tuple:
         return (self.challenge_bond, self.vote_period, self.bounty_bps, self.trainer_slash_bps,
@@ -64,16 +67,18 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries and market; let the market slash and mint."""
+    """Deploy token, registries and market; let the market bond and slash stake, and bind
+    the model registry to it."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
     models = ModelRegistry(deploy_contract(backend, load_artifact("ModelRegistry"), (), owner))
     market = TaskMarket(deploy_contract(
         backend, load_artifact("TaskMarket"),
-        (token.address, registry.address, models.address, params.challenge_window, params.dispute_tuple(insurance)),
+        (token.address, registry.address, params.challenge_window, params.dispute_tuple(insurance),
+         params.reputation_unit),
         owner,
     ))
     registry.set_slasher(market.address, True, sender=owner)
-    models.set_minter(market.address, True, sender=owner)
+    models.bind_market(market.address, sender=owner)
     return Deployment(backend, owner, insurance, params, token, registry, models, market)

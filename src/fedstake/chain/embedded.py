@@ -36,6 +36,7 @@ class EmbeddedBackend(ChainBackend):
         self._block_time = block_time
         self._vm = self._env.evm.vm
         self._chain_id = chain_id
+        self._what_if: list = []  # open snapshots: changes stay revertible (not locked) meanwhile
 
     @property
     def chain_id(self) -> int:
@@ -55,7 +56,8 @@ class EmbeddedBackend(ChainBackend):
         tx_hash = "0x" + keccak(origin + unsigned.nonce.to_bytes(32, "big")).hex()
         self._patch.block_number += 1
         self._patch.timestamp += self._block_time
-        state.lock_changes()
+        if not self._what_if:
+            state.lock_changes()  # storage is priced from its value before this transaction
         computation = state.apply_transaction(SpoofTransaction(unsigned, from_=origin))
         spent = _TX_GAS - computation.get_gas_remaining()
         refund = min(computation.get_gas_refund(), spent // 5)  # EIP-3529 cap
@@ -100,3 +102,21 @@ class EmbeddedBackend(ChainBackend):
         if seconds < 0:
             raise ValueError("time only moves forward")
         self._patch.timestamp += seconds
+
+    def snapshot(self) -> tuple:
+        """A point to `revert` to: state, clock and block number (anvil's evm_snapshot). Until
+        it is reverted, storage gas is priced as within one transaction, as titanoboa does."""
+        self._vm.state.lock_changes()
+        point = (self._vm.state.snapshot(), self._patch.timestamp, self._patch.block_number)
+        self._what_if.append(point)
+        return point
+
+    def revert(self, snapshot: tuple) -> None:
+        """Undo everything since `snapshot` (what-if checks: "could this still be done?")."""
+        while self._what_if and self._what_if[-1] is not snapshot:
+            self._what_if.pop()
+        if not self._what_if:
+            raise ValueError("not a snapshot of this backend, or already reverted")
+        self._what_if.pop()
+        state, self._patch.timestamp, self._patch.block_number = snapshot
+        self._vm.state.revert(state)

@@ -1,9 +1,10 @@
 """The gas of every settlement operation, measured from receipts.
 
 Plays one scripted task on a fresh deployment: staking, a task of three
-rounds with three validators, cumulative claims, an upheld commitment
-dispute and an upheld result dispute, the task's end and an unbonding,
-with a rewards tree of `cohort` trainers. Only the gas is of interest;
+rounds with three validators, everyone joining it with a bond, cumulative
+claims, an upheld commitment dispute, an upheld result dispute and an
+upheld scores dispute, the task's end, the model's mint, a bond's release
+and an unbonding, with a rewards tree of `cohort` trainers. Only the gas is of interest;
 every call is a real transaction on the given backend.
 """
 
@@ -69,11 +70,16 @@ class _Script:
         self.system.token.approve(self.system.market.address, budget, sender=self.requester)
         self.system.token.mint(self.challenger.address, 100 * TOKEN, sender=self.owner)
         self.system.token.approve(self.system.market.address, 100 * TOKEN, sender=self.challenger)
-        self.task_id = self.system.market.create_task(TaskRules(
+        market = self.system.market
+        self.task_id = market.create_task(TaskRules(
             budget=budget, rounds=3, cohort_size=self.cohort, min_stake=10 * TOKEN,
-            validators=tuple(v.address for v in self.validators), seed=b"\x01" * 32,
-            genesis_model_hash=b"\x02" * 32, deadline=FAR_DEADLINE,
+            validators=tuple(v.address for v in self.validators), validator_bonds=(STAKE,) * len(self.validators),
+            seed=b"\x01" * 32, genesis_model_hash=b"\x02" * 32, deadline=FAR_DEADLINE,
         ), sender=self.requester)
+        for v in self.validators:
+            market.handle.transact("join_task", self.task_id, STAKE, sender=v, operation="join_task_validator")
+        for t in (self.claimer, self.cheat):
+            market.handle.transact("join_task", self.task_id, STAKE, sender=t, operation="join_task_trainer")
 
     def _commitment(self, round: int) -> tuple[bytes, bytes, MerkleTree]:
         """The cheat's signed commitment and the updates tree it sits in."""
@@ -126,6 +132,8 @@ class _Script:
         self._disputes()
         self._finalize(3)
         market.close_task(self.task_id, sender=self.requester)
+        self.system.models.mint_model(self.task_id, sender=self.requester)
+        market.release_bond(self.task_id, self.claimer.address, sender=self.claimer)
         registry = self.system.registry
         registry.request_unbond(STAKE, sender=self.claimer)
         self.backend.advance_time(self.system.params.unbond_delay)

@@ -73,13 +73,15 @@ def chain_provenance(previous: bytes, round: int, result: RoundResult) -> bytes:
 
 @dataclass(frozen=True)
 class TaskRules:
-    """What a requester fixes when it opens a task."""
+    """What a requester fixes when it opens a task: `validator_bonds[i]` is the stake
+    asked of `validators[i]`, its weight once it joins."""
 
     budget: int
     rounds: int
     cohort_size: int
     min_stake: int
     validators: tuple[str, ...]
+    validator_bonds: tuple[int, ...]
     seed: bytes
     genesis_model_hash: bytes
     deadline: int
@@ -122,19 +124,29 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Dispute:
+    """`attesters`, `yes_votes` and `no_votes` are bitmasks over the task's validator
+    seats (bit i for `validators(task)[i]`)."""
+
     task_id: int
     round: int
     kind: int
     accused: str
     result_hash: bytes
     challenger: str
-    bond: int
     vote_deadline: int
-    eligible_weight: int
-    yes_weight: int
-    no_weight: int
+    attesters: int
+    yes_votes: int
+    no_votes: int
     status: int
-    evidence: bytes
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A dispute's votes weighed as `resolve` would weigh them now."""
+
+    yes: int
+    no: int
+    eligible: int
 
 
 class DisputeKind:
@@ -162,12 +174,21 @@ class TaskMarket:
     def create_task(self, rules: TaskRules, *, sender: Account) -> int:
         receipt = self.handle.transact(
             "create_task", rules.budget, rules.rounds, rules.cohort_size, rules.min_stake, rules.settle_every,
-            list(rules.validators), rules.seed, rules.genesis_model_hash, rules.deadline, sender=sender,
+            list(rules.validators), list(rules.validator_bonds), rules.seed, rules.genesis_model_hash, rules.deadline,
+            sender=sender,
         )
         return self._event(receipt, "TaskCreated", "task_id")
 
+    def join_task(self, task_id: int, amount: int, *, sender: Account) -> Receipt:
+        """Bond `amount` of the sender's free stake to the task (a validator: exactly its ask)."""
+        return self.handle.transact("join_task", task_id, amount, sender=sender)
+
     def close_task(self, task_id: int, *, sender: Account) -> int:
         return self._event(self.handle.transact("close_task", task_id, sender=sender), "TaskClosed", "refund")
+
+    def release_bond(self, task_id: int, account: str, *, sender: Account) -> Receipt:
+        """Free `account`'s bond in a closed task with no dispute against it pending."""
+        return self.handle.transact("release_bond", task_id, account, sender=sender)
 
     # rounds
 
@@ -252,6 +273,17 @@ class TaskMarket:
     def dispute(self, dispute_id: int) -> Dispute:
         return Dispute(*self.handle.call("dispute_of", dispute_id))
 
+    def tally(self, dispute_id: int) -> Tally:
+        return Tally(*self.handle.call("tally", dispute_id))
+
+    def voted(self, dispute_id: int, validator: str) -> bool:
+        dispute = self.dispute(dispute_id)
+        seats = self.validators(dispute.task_id)
+        return validator in seats and bool((dispute.yes_votes | dispute.no_votes) >> seats.index(validator) & 1)
+
+    def asked_bond(self, task_id: int, validator: str) -> int:
+        return self.handle.call("asked_bond", task_id, validator)
+
     def final_result(self, task_id: int, round: int) -> RoundResult | None:
         """The final result of a round, or None while it is not final."""
         result_hash = self.handle.call("final_result", task_id, round)
@@ -283,10 +315,6 @@ class TaskMarket:
 
     def round_seed(self, task_id: int, round: int) -> bytes:
         return self.handle.call("round_seed", task_id, round)
-
-    def commitment_digest(self, task_id: int, round: int, trainer: str, update_hash: bytes, samples: int,
-                          transcript_root: bytes) -> bytes:
-        return self.handle.call("commitment_digest", task_id, round, trainer, update_hash, samples, transcript_root)
 
     def domain(self) -> Domain:
         """The EIP-712 domain commitments are signed under, read from the contract."""

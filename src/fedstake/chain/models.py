@@ -33,5 +33,13 @@ class ModelRegistry:
     def token_uri(self, token_id: int) -> str:
         return self.handle.call("tokenURI", token_id)
 
-    def set_minter(self, minter: str, status: bool, *, sender: Account) -> Receipt:
-        return self.handle.transact("set_minter", minter, status, sender=sender)
+    def bind_market(self, market: str, *, sender: Account) -> Receipt:
+        """Owner only, once: the one task market whose closed tasks this registry records."""
+        return self.handle.transact("bind_market", market, sender=sender)
+
+    def mint_model(self, task_id: int, *, sender: Account) -> Receipt:
+        """Mint a closed task's model NFT to its requester (anyone may send it)."""
+        return self.handle.transact("mint_model", task_id, sender=sender)
+
+    def market(self) -> str:
+        return self.handle.call("market")

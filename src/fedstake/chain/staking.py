@@ -31,23 +31,29 @@ class StakeRegistry:
     def withdraw(self, *, sender: Account) -> Receipt:
         return self.handle.transact("withdraw", sender=sender)
 
-    def slash(self, account: str, amount: int, recipient: str, *, sender: Account) -> Receipt:
-        return self.handle.transact("slash", account, amount, recipient, sender=sender)
+    def bond(self, account: str, task_id: int, amount: int, *, sender: Account) -> Receipt:
+        return self.handle.transact("bond", account, task_id, amount, sender=sender)
 
-    def lock(self, account: str, *, sender: Account) -> Receipt:
-        return self.handle.transact("lock", account, sender=sender)
+    def release(self, account: str, task_id: int, *, sender: Account) -> Receipt:
+        return self.handle.transact("release", account, task_id, sender=sender)
 
-    def unlock(self, account: str, *, sender: Account) -> Receipt:
-        return self.handle.transact("unlock", account, sender=sender)
-
-    def locks_of(self, account: str) -> int:
-        return self.handle.call("locks_of", account)
+    def slash(self, account: str, task_id: int, amount: int, recipient: str, *, sender: Account) -> Receipt:
+        return self.handle.transact("slash", account, task_id, amount, recipient, sender=sender)
 
     def slashed_of(self, account: str) -> int:
         return self.handle.call("slashed_of", account)
 
-    def slashable_of(self, account: str) -> int:
-        return self.handle.call("slashable_of", account)
+    def bonded_of(self, account: str) -> int:
+        """Active stake bonded to tasks (not unbondable until released)."""
+        return self.handle.call("bonded_of", account)
+
+    def bond_of(self, slasher: str, task_id: int, account: str) -> int:
+        return self.handle.call("bond_of", slasher, task_id, account)
+
+    def bonds_of(self, slasher: str, task_id: int, accounts: list[str]) -> list[int]:
+        """Many accounts' bonds to one task in one call (chunks of 1,024)."""
+        return [v for i in range(0, len(accounts), 1024)
+                for v in self.handle.call("bonds_of", slasher, task_id, accounts[i:i + 1024])]
 
     def set_slasher(self, slasher: str, status: bool, *, sender: Account) -> Receipt:
         return self.handle.transact("set_slasher", slasher, status, sender=sender)

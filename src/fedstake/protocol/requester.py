@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedstake.chain.accounts import Account
+from fedstake.chain.backend import Receipt
 from fedstake.chain.market import TaskMarket, TaskRules
+from fedstake.chain.models import ModelRegistry
 from fedstake.chain.token import FedToken
 
 
@@ -24,3 +26,7 @@ class Requester:
     def close_task(self, market: TaskMarket, task_id: int) -> int:
         """Ends the task; returns the refund in base units."""
         return market.close_task(task_id, sender=self.account)
+
+    def mint_model(self, models: ModelRegistry, task_id: int) -> Receipt:
+        """Mints the closed task's model NFT (to the requester) from the market's record."""
+        return models.mint_model(task_id, sender=self.account)

@@ -75,8 +75,10 @@ class RoundReport:
 
 
 def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str, int]]:
-    """The cohort anyone can recompute: stake x reputation weights from the chain."""
-    stakes = dict(zip(session.candidates, session.registry.stakes_of(session.candidates)))
+    """The cohort anyone can recompute: the trainers bonded to the task, bond x reputation
+    weights from the chain."""
+    bonds = session.registry.bonds_of(session.market.address, session.task_id, session.candidates)
+    stakes = dict(zip(session.candidates, bonds))
     reputations = dict(zip(session.candidates, session.market.reputations_of(session.candidates)
                            if session.reputation_selection else [1] * len(session.candidates)))
     weights = {a: selection_weight(s, reputations[a]) for a, s in stakes.items() if s >= session.min_stake}

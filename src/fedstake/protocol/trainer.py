@@ -70,6 +70,11 @@ class Trainer:
     def register(self, market: TaskMarket) -> Receipt:
         return market.register(sender=self.account)
 
+    def join(self, market: TaskMarket, task_id: int, amount: int) -> Receipt:
+        """Bond `amount` of its stake to the task: cohorts are drawn among bonded trainers, weighted
+        by their bonds, and the bond is what a dispute over its updates there can take."""
+        return market.join_task(task_id, amount, sender=self.account)
+
     def labels(self) -> torch.Tensor:
         """The labels it trains on: its own, flipped by a poisoning behaviour, or garbage
         for the wrong-data cheat (which still commits to its real data)."""

@@ -12,7 +12,7 @@ from torch import nn
 from fedstake.chain.accounts import Account
 from fedstake.chain.backend import Receipt
 from fedstake.chain.eip712 import Domain
-from fedstake.chain.market import ZERO32, RoundResult
+from fedstake.chain.market import ZERO32, RoundResult, TaskMarket
 from fedstake.chain.merkle import MerkleTree
 from fedstake.chain.staking import Role, StakeRegistry
 from fedstake.chain.stopwatch import Stopwatch
@@ -121,6 +121,10 @@ class Validator:
     def stake(self, token: FedToken, registry: StakeRegistry, amount: int) -> Receipt:
         token.approve(registry.address, amount, sender=self.account)
         return registry.stake(amount, Role.VALIDATOR, sender=self.account)
+
+    def join(self, market: TaskMarket, task_id: int) -> Receipt:
+        """Bond what the requester asked of it: its weight in the task, and what a dispute can take."""
+        return market.join_task(task_id, market.asked_bond(task_id, self.address), sender=self.account)
 
     def screen(
         self, submissions: Sequence[Submission], task: RoundTask, cohort: Mapping[str, int], min_stake: int

@@ -84,10 +84,10 @@ class ChainConfig(_Section):
     backend: Literal["embedded", "rpc"] = "embedded"
     rpc_url: str | None = Field(None, description="JSON-RPC node; with backend = rpc and no URL, fedstake starts anvil")
     min_stake: int = Field(10, ge=0, description="whole tokens")
-    unbond_delay: int = Field(7 * 24 * 3600, ge=0, description="seconds; must exceed challenge-window + vote-period")
+    unbond_delay: int = Field(7 * 24 * 3600, ge=0, description="seconds before unbonded (free) stake can be withdrawn")
     challenge_window: int = Field(600, ge=0, description="seconds a round's result can be disputed")
     vote_period: int = Field(600, ge=1, description="seconds validators have to vote on a dispute")
-    challenge_bond: int = Field(10, ge=0, description="whole tokens a challenger puts up")
+    challenge_bond: int = Field(10, ge=1, description="whole tokens a challenger puts up (at least min-stake / 10)")
     bounty_bps: int = Field(5_000, ge=0, le=10_000, description="challenger's share of a slash")
     trainer_slash_bps: int = Field(10_000, ge=0, le=10_000)
     validator_slash_bps: int = Field(5_000, ge=0, le=10_000)
@@ -226,9 +226,9 @@ class Scenario(_Section):
                               "cannot match: proof-of-learning and [privacy] cannot both be on")
         if self.task.settle_every > self.task.rounds:
             raise ConfigError("task.settle-every", f"{self.task.settle_every} exceeds task.rounds {self.task.rounds}")
-        if self.chain.unbond_delay <= self.chain.challenge_window + self.chain.vote_period:
-            raise ConfigError("chain.unbond-delay", "must exceed chain.challenge-window + chain.vote-period, "
-                              "or stake could leave ahead of a dispute")
+        if self.chain.challenge_bond * 10 < self.chain.min_stake or self.chain.challenge_bond == 0:
+            raise ConfigError("chain.challenge-bond", f"{self.chain.challenge_bond} is below a tenth of chain.min-stake "
+                              f"{self.chain.min_stake}: a dispute must cost its challenger something")
         for name, table in self.aggregator.items():
             if isinstance(table, dict):
                 if name not in AGGREGATORS.__args__:

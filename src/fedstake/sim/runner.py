@@ -134,6 +134,19 @@ def _participants(world: World) -> list[ParticipantRow]:
     return rows
 
 
+def _end_task(world: World) -> int:
+    """Close the task (its refund), mint its model NFT, and let every bond go back to free stake."""
+    market = world.deployment.market
+    refunded = world.requester.close_task(market, world.task_id)
+    if market.rounds_done(world.task_id):
+        world.requester.mint_model(world.deployment.models, world.task_id)
+    registry = world.deployment.registry
+    for account in [v.account for v in world.validators] + [t.account for t in world.trainers]:
+        if registry.bond_of(market.address, world.task_id, account.address):  # a full slash leaves none
+            market.release_bond(world.task_id, account.address, sender=account)
+    return refunded
+
+
 def _task_gas(world: World) -> int:
     """Gas the task itself spent: everything but deploying the system and minting test tokens."""
     infrastructure = ("deploy_", "set_", "mint")
@@ -211,7 +224,7 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
         payouts = PayoutClock()
         rows = _play(world, on_round, payouts)
         market = world.deployment.market
-        refunded = world.requester.close_task(market, world.task_id)
+        refunded = _end_task(world)
         _claim_all(world)
         refunded += _reclaim_forfeited(world)
         task = market.task(world.task_id)

@@ -232,9 +232,14 @@ def build_world(scenario: Scenario) -> World:
     min_stake = scenario.chain.min_stake * TOKEN
     task_id = requester.open_task(deployment.token, deployment.market, TaskRules(
         budget=budget, rounds=task.rounds, cohort_size=task.clients_per_round, min_stake=min_stake,
-        validators=tuple(v.address for v, _ in validators), seed=seed.to_bytes(32, "big"),
-        genesis_model_hash=genesis_hash, deadline=backend.timestamp() + TASK_DEADLINE, settle_every=task.settle_every,
+        validators=tuple(v.address for v, _ in validators), validator_bonds=tuple(amount for _, amount in validators),
+        seed=seed.to_bytes(32, "big"), genesis_model_hash=genesis_hash, deadline=backend.timestamp() + TASK_DEADLINE,
+        settle_every=task.settle_every,
     ))
+    for validator, _ in validators:  # everyone bonds its whole stake to the task
+        validator.join(deployment.market, task_id)
+    for trainer in trainers:
+        trainer.join(deployment.market, task_id, stakes[trainer.address])
     session = TaskSession(
         market=deployment.market, registry=deployment.registry, task_id=task_id,
         validators=[v for v, _ in validators], candidates=[t.address for t in trainers],

@@ -15,6 +15,7 @@ def test_close_after_the_last_round_refunds_uncommitted_budget_and_mints_the_mod
     finalize(system, actors, task, 2, r2)
     assert system.market.close_task(task, sender=actors.requester) == 70 * TOKEN
     assert system.token.balance_of(actors.requester.address) == 70 * TOKEN
+    system.models.mint_model(task, sender=actors.outsider)
     record = system.models.record(task)
     assert system.models.owner_of(task) == actors.requester.address
     assert record.model_hash == r2.model_hash and record.rounds == 2 and record.task_id == task
@@ -39,14 +40,25 @@ def test_close_after_the_deadline_refunds_everything_and_mints_nothing(system, a
         system.models.owner_of(task)
 
 
-def test_close_by_someone_else_or_twice_reverts(system, actors):
-    task = staked_task(system, actors)
+def test_anyone_closes_an_ended_task_once_and_the_refund_goes_to_the_requester(system, actors):
+    task = staked_task(system, actors, budget=40 * TOKEN)
     system.backend.advance_time(10**6 + 1)
-    with pytest.raises(ContractRevert, match="market: caller is not the requester"):
-        system.market.close_task(task, sender=actors.outsider)
-    system.market.close_task(task, sender=actors.requester)
+    assert system.market.close_task(task, sender=actors.outsider) == 40 * TOKEN
+    assert system.token.balance_of(actors.requester.address) == 40 * TOKEN
     with pytest.raises(ContractRevert, match="tasks: task closed"):
         system.market.close_task(task, sender=actors.requester)
+
+
+def test_a_root_that_overpromises_never_blocks_the_refund(system, actors):
+    task = staked_task(system, actors, budget=100 * TOKEN, rounds=2)
+    greedy = Rewards({actors.trainer.address: (90 * TOKEN, 1), actors.second_trainer.address: (90 * TOKEN, 1)})
+    result = greedy.result()
+    finalize(system, actors, task, 1, type(result)(result.model_hash, result.updates_root, result.rewards_root,
+                                                   10 * TOKEN))  # leaves sum to more than the committed total
+    system.market.claim(task, *greedy.ticket(actors.trainer.address), sender=actors.trainer)
+    system.backend.advance_time(10**6 + 1)
+    assert system.market.close_task(task, sender=actors.requester) == 10 * TOKEN  # what is left, not 90
+    assert system.token.balance_of(system.market.address) == 0
 
 
 def test_nothing_but_new_tasks_stops_when_paused(system, actors):
@@ -56,6 +68,7 @@ def test_nothing_but_new_tasks_stops_when_paused(system, actors):
     system.market.pause(sender=actors.owner)
     system.market.claim(task, *table.ticket(actors.trainer.address), sender=actors.trainer)
     assert system.market.close_task(task, sender=actors.requester) == 90 * TOKEN
+    system.market.release_bond(task, actors.validator.address, sender=actors.validator)
     system.registry.request_unbond(100 * TOKEN, sender=actors.validator)
     system.backend.advance_time(7 * 24 * 3600)
     system.registry.withdraw(sender=actors.validator)

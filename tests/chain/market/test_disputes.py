@@ -3,13 +3,12 @@ import dataclasses
 import pytest
 from eth_utils import keccak
 
-from deployers import BOND, TOKEN, VOTE_PERIOD, WINDOW, Rewards, fund, propose_and_attest, stake, staked_task
+from deployers import BOND, TOKEN, VOTE_PERIOD, WINDOW, Rewards, fund, join, propose_and_attest, staked_task
 from fedstake.chain.eip712 import sign_digest, typed_digest
 from fedstake.chain.market import (
     DisputeKind, DisputeStatus, RoundResult, commitment_leaf, commitment_struct_hash, scores_leaf,
 )
 from fedstake.chain.merkle import MerkleTree
-from fedstake.chain.staking import Role
 from fedstake.errors import ContractRevert
 
 UPDATE_HASH = b"\x07" * 32
@@ -17,9 +16,9 @@ UPDATE_HASH = b"\x07" * 32
 
 @pytest.fixture
 def world(system, actors):
-    """A task with a staked trainer whose signed commitment is in round 1's quorum result."""
+    """A task with a bonded trainer whose signed commitment is in round 1's quorum result."""
     task = staked_task(system, actors, budget=1_000 * TOKEN, rounds=2)
-    stake(system, actors.trainer, 20 * TOKEN, Role.TRAINER)
+    join(system, actors.trainer, task, 20 * TOKEN)
     system.market.register(sender=actors.trainer)
     hashed = commitment_struct_hash(task, 1, actors.trainer.address, UPDATE_HASH, 40, b"\x00" * 32)
     signature = sign_digest(typed_digest(system.market.domain(), hashed), actors.trainer.private_key)
@@ -46,15 +45,17 @@ def vote_all(system, actors, dispute, uphold, voters=None):
         system.market.vote(dispute, uphold, sender=v)
 
 
-def test_challenge_update_opens_a_dispute_holds_claims_and_locks_stake(system, actors, world):
+def test_challenge_update_opens_a_dispute_and_holds_claims_and_the_bond(system, actors, world):
+    """The contract recovers the trainer from a commitment signed in Python: both sides hash the
+    EIP-712 digest alike (a different digest would recover another address: "bad signature")."""
     dispute = challenge(system, actors, world)
     d = system.market.dispute(dispute)
-    assert (d.kind, d.accused, d.challenger, d.bond, d.status) == (
-        DisputeKind.UPDATE, actors.trainer.address, actors.challenger.address, BOND, DisputeStatus.OPEN)
-    assert d.eligible_weight == 300 * TOKEN
-    assert system.registry.locks_of(actors.trainer.address) == 1
+    assert (d.kind, d.accused, d.challenger, d.attesters, d.status) == (
+        DisputeKind.UPDATE, actors.trainer.address, actors.challenger.address, 0, DisputeStatus.OPEN)
+    assert system.market.tally(dispute).eligible == 300 * TOKEN
     assert system.market.view("holds", world["task"], actors.trainer.address) == 1
     assert system.market.view("bonds_held") == BOND
+    assert system.token.balance_of(actors.challenger.address) == 9 * BOND
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -98,7 +99,7 @@ def test_upheld_update_dispute_slashes_the_trainer_pays_the_bounty_and_forfeits_
     assert system.token.balance_of(actors.challenger.address) == 10 * BOND + 10 * TOKEN  # bond back + half
     assert system.token.balance_of(actors.insurance.address) == 10 * TOKEN
     assert system.market.reputation(actors.trainer.address) == 1  # cut by half, floor one
-    assert system.registry.locks_of(actors.trainer.address) == 0
+    assert system.market.view("holds", world["task"], actors.trainer.address) == 0
     system.backend.advance_time(WINDOW)
     system.market.finalize_round(world["task"], 1, sender=actors.outsider)  # trainer disputes do not block rounds
     with pytest.raises(ContractRevert, match="claims: rewards forfeited"):
@@ -115,7 +116,7 @@ def test_dismissed_update_dispute_forfeits_the_bond_and_frees_the_trainer(system
     assert not upheld and slashed == 0
     assert system.token.balance_of(actors.insurance.address) == BOND
     assert system.registry.stake_of(actors.trainer.address) == 20 * TOKEN
-    assert system.registry.locks_of(actors.trainer.address) == 0
+    assert system.market.view("holds", world["task"], actors.trainer.address) == 0
     system.backend.advance_time(WINDOW)
     system.market.finalize_round(world["task"], 1, sender=actors.outsider)
     system.market.claim(world["task"], *world["table"].ticket(actors.trainer.address), sender=actors.trainer)
@@ -133,15 +134,24 @@ def test_claims_wait_while_a_dispute_is_open(system, actors, world):
     system.market.claim(world["task"], *world["table"].ticket(actors.trainer.address), sender=actors.trainer)
 
 
-def test_nobody_withdraws_with_a_dispute_pending(system, actors, world):
-    system.registry.request_unbond(20 * TOKEN, sender=actors.trainer)
+def test_a_bond_is_released_only_after_the_task_closed_and_its_disputes_resolved(system, actors, world):
+    market, task = system.market, world["task"]
+    with pytest.raises(ContractRevert, match="stake: bonded to a task"):
+        system.registry.request_unbond(20 * TOKEN, sender=actors.trainer)
     dispute = challenge(system, actors, world)
-    vote_all(system, actors, dispute, True, actors.validators[:2])
-    system.backend.advance_time(7 * 24 * 3600)
-    with pytest.raises(ContractRevert, match="stake: locked by a dispute"):
-        system.registry.withdraw(sender=actors.trainer)
-    system.market.resolve(dispute, sender=actors.outsider)
-    assert system.registry.unbonding_of(actors.trainer.address) == 0  # slashed while unbonding
+    system.backend.advance_time(10**6 + 1)
+    market.close_task(task, sender=actors.outsider)
+    with pytest.raises(ContractRevert, match="market: dispute pending"):
+        market.release_bond(task, actors.trainer.address, sender=actors.outsider)
+    market.resolve(dispute, sender=actors.outsider)  # past its deadline: dismissed, even on a closed task
+    market.release_bond(task, actors.trainer.address, sender=actors.outsider)
+    assert system.registry.bonded_of(actors.trainer.address) == 0
+    system.registry.request_unbond(20 * TOKEN, sender=actors.trainer)
+
+
+def test_a_bond_of_an_open_task_cannot_be_released(system, actors, world):
+    with pytest.raises(ContractRevert, match="market: task still open"):
+        system.market.release_bond(world["task"], actors.trainer.address, sender=actors.trainer)
 
 
 def test_a_dishonest_result_is_voided_and_its_proposer_slashed(system, actors, world):
@@ -149,7 +159,7 @@ def test_a_dishonest_result_is_voided_and_its_proposer_slashed(system, actors, w
     rival = RoundResult(keccak(b"self-paying"), world["updates"].root, keccak(b"root"), world["table"].total + TOKEN)
     rival_hash = market.propose_round(task, 1, rival, sender=actors.third_validator)
     dispute = market.challenge_result(task, 1, rival_hash, sender=actors.challenger)
-    assert market.dispute(dispute).eligible_weight == 300 * TOKEN
+    assert market.dispute(dispute).attesters == 0b100  # the third seat attested the rival
     market.vote(dispute, False, sender=actors.third_validator)  # the accused votes too, and loses
     vote_all(system, actors, dispute, True, actors.validators[:2])
     upheld, slashed = market.resolve(dispute, sender=actors.outsider)
@@ -241,21 +251,21 @@ def test_upheld_scores_dispute_slashes_the_validator_and_drops_its_weight(system
     liar = actors.third_validator
     dispute = challenge_scores(system, actors, world, liar)
     assert system.market.dispute(dispute).kind == DisputeKind.SCORES
-    assert system.registry.locks_of(liar.address) == 1
+    assert system.market.view("holds", world["task"], liar.address) == 1
     vote_all(system, actors, dispute, True, actors.validators[:2])
     upheld, slashed = system.market.resolve(dispute, sender=actors.outsider)
     assert upheld and slashed == 50 * TOKEN
     assert system.market.view("weight", world["task"], liar.address) == 0
-    assert system.registry.locks_of(liar.address) == 0
+    assert system.market.view("holds", world["task"], liar.address) == 0
     system.backend.advance_time(WINDOW)
     system.market.finalize_round(world["task"], 1, sender=actors.outsider)  # the round itself stands
 
 
-def test_dismissed_scores_dispute_unlocks_the_validator(system, actors, world):
+def test_dismissed_scores_dispute_frees_the_validator(system, actors, world):
     dispute = challenge_scores(system, actors, world, actors.validator)
     vote_all(system, actors, dispute, False, actors.validators[1:])
     assert not system.market.resolve(dispute, sender=actors.outsider)[0]
-    assert system.registry.locks_of(actors.validator.address) == 0
+    assert system.market.view("holds", world["task"], actors.validator.address) == 0
 
 
 def test_scores_dispute_needs_the_committed_scores(system, actors, world):

@@ -18,7 +18,7 @@ def rewards(actors, amount=5 * TOKEN, rounds=1):
 def test_propose_records_the_result_and_attests_it(system, actors, task):
     result = rewards(actors).result()
     result_hash = system.market.propose_round(task, 1, result, sender=actors.validator)
-    assert result_hash == result.hash(task, 1) == system.market.view("result_hash", task, 1, *result.__dict__.values())
+    assert result_hash == result.hash(task, 1)  # the contract's own hash, from its event
     proposal = system.market.proposal(task, 1, result_hash)
     assert proposal.result == result and proposal.proposer == actors.validator.address
     assert proposal.weight == 100 * TOKEN and proposal.quorum_at == 0
