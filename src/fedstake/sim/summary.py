@@ -1,0 +1,128 @@
+"""What a run was about, in a few lines for the console: the outcome behind the final accuracy.
+
+Each line answers a question a scenario asks: which updates were rejected
+and why, which rounds could not aggregate, which disputes were raised and
+how they ended, who was slashed, what the edge did to the cohort, and
+where the task lives on chain (with the `fedstake verify-model` command
+when the chain outlives the run). Lines with nothing to say are left out.
+Pure functions of `Results`, so the summary is the same for any caller.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from fedstake.sim.results import Results
+
+TOKEN = 10**18
+_REASONS_SHOWN = 2
+
+
+def short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"
+
+
+def _tokens(amount: int) -> str:
+    return f"{amount / TOKEN:,.2f}".rstrip("0").rstrip(".") + " tokens"
+
+
+def _who(results: Results) -> dict[str, str]:
+    """address -> "role (behaviour)" for every participant."""
+    return {p.address: p.role if p.behaviour == "honest" else f"{p.role} ({p.behaviour})"
+            for p in results.participants}
+
+
+def rejections(results: Results) -> str | None:
+    """Rejected updates by the sender's behaviour, with their reasons."""
+    behaviour = {p.address: p.behaviour for p in results.participants}
+    counts: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in results.rounds:
+        for r in row.rejected:
+            counts[behaviour.get(r["trainer"], "?")] += 1
+            reasons[behaviour.get(r["trainer"], "?")][r["reason"]] += 1
+    if not counts:
+        return None
+    parts = []
+    for name, count in counts.most_common():
+        top = [f'"{reason}"' for reason, _ in reasons[name].most_common(_REASONS_SHOWN)]
+        more = len(reasons[name]) - len(top)
+        parts.append(f"{count} from {name} trainers: " + ", ".join(top) + (f" and {more} other reasons" if more else ""))
+    return f"{sum(counts.values())} updates; " + "; ".join(parts)
+
+
+def held_rounds(results: Results) -> str | None:
+    held = [row for row in results.rounds if row.held]
+    if not held:
+        return None
+    numbers = ", ".join(str(row.round) for row in held)
+    return f"round{'s' if len(held) > 1 else ''} {numbers} kept the previous model and paid nothing: {held[0].held}"
+
+
+def _dispute(d: dict, who: dict[str, str]) -> str:
+    yes = sum(1 for v in d["votes"].values() if v)
+    votes = f"{yes} of {len(d['votes'])} votes to uphold"
+    against = f"{d['kind']} dispute against {who.get(d['accused'], '?')} {short(d['accused'])}"
+    if d["upheld"]:
+        return f"{against} upheld ({votes}), {_tokens(d['slashed'])} slashed"
+    return f"{against} dismissed ({votes}), the challenger's bond to the insurance pool"
+
+
+def disputes(results: Results) -> str | None:
+    who = _who(results)
+    lines = [f"round {row.round}: {_dispute(d, who)}" for row in results.rounds for d in row.disputes]
+    return "; ".join(lines) if lines else None
+
+
+def slashes(results: Results) -> str | None:
+    slashed = [p for p in results.participants if p.slashed]
+    if not slashed:
+        return None
+    who = _who(results)
+    return "; ".join(f"{who[p.address]} {short(p.address)} lost {_tokens(p.slashed)} of {_tokens(p.stake_initial)}"
+                     for p in slashed)
+
+
+def _spread(values: list[int]) -> str:
+    return f"{min(values)}-{max(values)} a round" if min(values) != max(values) else f"{values[0]} a round"
+
+
+def edge(results: Results) -> str | None:
+    rows = [row.edge for row in results.rounds if row.edge]
+    if not rows:
+        return None
+    stragglers = [len(e["stragglers"]) for e in rows]
+    offline, declined = [e["offline"] for e in rows], [e["declined"] for e in rows]
+    deadline = (results.scenario.get("edge") or {}).get("deadline")
+    late = f" (missed the {deadline:g} s deadline)" if deadline else ""
+    text = (f"offline {sum(offline)} ({_spread(offline)}), declined {sum(declined)} ({_spread(declined)}), "
+            f"stragglers {sum(stragglers)} ({_spread(stragglers)}){late} of the selected devices")
+    final = results.final
+    if final.get("payout_latency_p50_s") is not None:
+        text += (f"; payout latency p50 {final['payout_latency_p50_s']:,.0f} s, "
+                 f"p95 {final['payout_latency_p95_s']:,.0f} s")
+    if final.get("time_s") is not None:
+        text += f"; {final['time_s']:,.0f} s of simulated time"
+    return text
+
+
+def _verify(results: Results, out: Path) -> str:
+    chain = results.chain
+    if chain["backend"] == "rpc" and chain.get("rpc_url"):
+        return (f"fedstake verify-model --model {out / 'model.safetensors'} --task {chain['task_id']} "
+                f"--rpc-url {chain['rpc_url']} --registry {chain['contracts']['ModelRegistry']}")
+    where = "the anvil node started for this run" if chain["backend"] == "rpc" else "the embedded chain"
+    return (f"{where} ended with the run; to check the model later, run the scenario against a node that stays "
+            "(`fedstake node`, then chain.backend = \"rpc\" and chain.rpc-url)")
+
+
+def summary(results: Results, out: Path) -> list[tuple[str, str]]:
+    """(label, text) lines for the console, in reading order."""
+    chain = results.chain
+    lines = [("rejected", rejections(results)), ("held", held_rounds(results)), ("disputes", disputes(results)),
+             ("slashed", slashes(results)), ("edge", edge(results)),
+             ("task", f"{chain['task_id']} on the {chain['backend']} chain (chain id {chain['chain_id']})"),
+             ("contracts", ", ".join(f"{name} {address}" for name, address in chain["contracts"].items())),
+             ("verify", _verify(results, out))]
+    return [(label, text) for label, text in lines if text]
