@@ -62,8 +62,11 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
-    """Whether something holds 127.0.0.1:`port` (checked before announcing a node there)."""
+    """Whether something listens on 127.0.0.1:`port` (checked before announcing a node there).
+    SO_REUSEADDR as servers set it: connections of a stopped node lingering in TIME_WAIT
+    do not hold the port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -63,47 +63,48 @@ def held_rounds(results: Results) -> str | None:
 def _dispute(d: dict, who: dict[str, str]) -> str:
     yes = sum(1 for v in d["votes"].values() if v)
     votes = f"{yes} of {len(d['votes'])} votes to uphold"
-    against = f"{d['kind']} dispute against {who.get(d['accused'], '?')} {short(d['accused'])}"
+    parties = (f"{d['kind']} dispute by {who.get(d['challenger'], '?')} {short(d['challenger'])} against "
+               f"{who.get(d['accused'], '?')} {short(d['accused'])}")
     if d["upheld"]:
-        return f"{against} upheld ({votes}), {_tokens(d['slashed'])} slashed"
-    return f"{against} dismissed ({votes}), the challenger's bond to the insurance pool"
+        return f"{parties}: upheld ({votes}), {_tokens(d['slashed'])} slashed"
+    return f"{parties}: dismissed ({votes}), the challenger's bond to the insurance pool"
 
 
-def disputes(results: Results) -> str | None:
+def disputes(results: Results) -> list[str]:
+    """One line per dispute: who challenged whom, the vote, the outcome."""
     who = _who(results)
-    lines = [f"round {row.round}: {_dispute(d, who)}" for row in results.rounds for d in row.disputes]
-    return "; ".join(lines) if lines else None
+    return [f"round {row.round}: {_dispute(d, who)}" for row in results.rounds for d in row.disputes]
 
 
-def slashes(results: Results) -> str | None:
-    slashed = [p for p in results.participants if p.slashed]
-    if not slashed:
-        return None
+def slashes(results: Results) -> list[str]:
     who = _who(results)
-    return "; ".join(f"{who[p.address]} {short(p.address)} lost {_tokens(p.slashed)} of {_tokens(p.stake_initial)}"
-                     for p in slashed)
+    return [f"{who[p.address]} {short(p.address)} lost {_tokens(p.slashed)} of the {_tokens(p.stake_initial)} it staked"
+            for p in results.participants if p.slashed]
 
 
 def _spread(values: list[int]) -> str:
-    return f"{min(values)}-{max(values)} a round" if min(values) != max(values) else f"{values[0]} a round"
+    low, high, total = min(values), max(values), sum(values)
+    if total == 0:
+        return "none"
+    return (f"{low}-{high} a round" if low != high else f"{low} a round") + f" ({total} in all)"
 
 
 def edge(results: Results) -> str | None:
     rows = [row.edge for row in results.rounds if row.edge]
     if not rows:
         return None
-    stragglers = [len(e["stragglers"]) for e in rows]
-    offline, declined = [e["offline"] for e in rows], [e["declined"] for e in rows]
     deadline = (results.scenario.get("edge") or {}).get("deadline")
-    late = f" (missed the {deadline:g} s deadline)" if deadline else ""
-    text = (f"offline {sum(offline)} ({_spread(offline)}), declined {sum(declined)} ({_spread(declined)}), "
-            f"stragglers {sum(stragglers)} ({_spread(stragglers)}){late} of the selected devices")
+    late = f", missed the {deadline:g} s deadline" if deadline else ""
+    stragglers = _spread([len(e["stragglers"]) for e in rows])
+    text = (f"of the {results.scenario['task']['clients-per-round']} selected devices: offline "
+            f"{_spread([e['offline'] for e in rows])}, declined {_spread([e['declined'] for e in rows])}, "
+            f"stragglers {stragglers}{late if stragglers != 'none' else ''}")
     final = results.final
     if final.get("payout_latency_p50_s") is not None:
         text += (f"; payout latency p50 {final['payout_latency_p50_s']:,.0f} s, "
                  f"p95 {final['payout_latency_p95_s']:,.0f} s")
     if final.get("time_s") is not None:
-        text += f"; {final['time_s']:,.0f} s of simulated time"
+        text += f"; {final['time_s']:,.0f} s ({final['time_s'] / 3600:.1f} h) of simulated time"
     return text
 
 
@@ -118,10 +119,11 @@ def _verify(results: Results, out: Path) -> str:
 
 
 def summary(results: Results, out: Path) -> list[tuple[str, str]]:
-    """(label, text) lines for the console, in reading order."""
+    """(label, text) lines for the console, in reading order; a label may repeat (one dispute a line)."""
     chain = results.chain
-    lines = [("rejected", rejections(results)), ("held", held_rounds(results)), ("disputes", disputes(results)),
-             ("slashed", slashes(results)), ("edge", edge(results)),
+    lines = [("rejected", rejections(results)), ("held", held_rounds(results)),
+             *(("dispute", text) for text in disputes(results)), *(("slashed", text) for text in slashes(results)),
+             ("edge", edge(results)),
              ("task", f"{chain['task_id']} on the {chain['backend']} chain (chain id {chain['chain_id']})"),
              ("contracts", ", ".join(f"{name} {address}" for name, address in chain["contracts"].items())),
              ("verify", _verify(results, out))]
