@@ -32,3 +32,16 @@ def test_a_rerun_replaces_the_previous_results_and_keeps_a_users_file(tmp_path):
         out = write_run(results(), OutputDir.claim(tmp_path / "run", command="simulate", force=True))
     assert (out / "notes.txt").read_text() == "mine" and (out / "results.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_accuracy_plot_ticks_whole_rounds_only():
+    import matplotlib.pyplot as plt
+
+    from fedstake.sim.report import accuracy_figure
+    from fedstake.sim.results import RoundRow
+
+    rows = [RoundRow(n, 0.1 * n, 1.0, [], [], [], "0x", "0x", "0x", "0x", 0) for n in (1, 2)]
+    fig = accuracy_figure(Results("0", {}, {}, {}, rows, [], {}))
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+    plt.close(fig)
+    assert ticks and all(float(t).is_integer() for t in ticks)

@@ -50,11 +50,13 @@ def _rate(values: list[float]) -> float:
 
 
 def summarise(name: str, results: Results, scenario: Scenario, settings: CompareConfig, wall_s: float) -> dict:
-    """One row of comparison.json from a mechanism's run."""
+    """One row of comparison.json from a mechanism's run. Participation is the share of the
+    selected devices whose update arrived in time; dropout the rest (offline, declined or
+    late), so the two add up to 1."""
     final, rounds = results.final, results.rounds
     selected = [len(r.selected) for r in rounds]
-    took = [r.edge["took_part"] if r.edge else len(r.selected) for r in rounds]
     on_time = [r.edge["on_time"] if r.edge else len(r.selected) for r in rounds]
+    share = [o / s if s else 0.0 for o, s in zip(on_time, selected)]  # took part and arrived in time
     gas_tokens = results.chain["gas_total"] * settings.gas_price_gwei * 1e-9 * settings.tokens_per_eth
     p50, p95 = final.get("payout_latency_p50_s"), final.get("payout_latency_p95_s")
     if name == "central":
@@ -69,15 +71,14 @@ def summarise(name: str, results: Results, scenario: Scenario, settings: Compare
     paid = final["paid"] / TOKEN
     return {
         "mechanism": name, "final_accuracy": final["accuracy"],
-        "participation_mean": _rate([t / s for t, s in zip(took, selected) if s]),
-        "dropout_mean": _rate([1 - o / s for o, s in zip(on_time, selected) if s]),
+        "participation_mean": _rate(share), "dropout_mean": 1 - _rate(share),
         "payout_latency_p50_s": p50, "payout_latency_p95_s": p95,
         "requester_cost": paid * (1 + settings.central_fee) if name == "central" else paid + gas_tokens,
         "overhead_share": overhead, "attack_cost_stake": stake, "rounds": len(rounds),
         "devices_per_round": scenario.task.clients_per_round, "wall_s": wall_s,
         "chain_s": results.timing["chain_s"], "chain_breakdown_s": results.timing["chain_breakdown_s"],
         "accuracy_by_time": [(r.edge["time_s"] if r.edge else i + 1, r.accuracy) for i, r in enumerate(rounds)],
-        "participation_by_round": [t / s if s else 0.0 for t, s in zip(took, selected)],
+        "participation_by_round": share,
         "rewards_by_behaviour": _rewards_by_behaviour(results),
     }
 
