@@ -92,30 +92,10 @@ def _claim(out: Path, command: str, force: bool):
     return _checked(lambda: OutputDir.claim(out, command=command, force=force))
 
 
-def _round_line(row, rounds: int) -> str:
-    """One round on the console: accuracy, who was accepted, what the edge did, a held round's reason."""
-    line = (f"round {row.round:>3}/{rounds}  acc {row.accuracy:.4f}  loss {row.loss:.4f}  "
-            f"accepted {len(row.accepted)}/{len(row.selected)}")
-    if row.rejected:
-        line += f"  rejected {len(row.rejected)}"
-    if row.edge:
-        line += f"  offline {row.edge['offline']}  declined {row.edge['declined']}  late {len(row.edge['stragglers'])}"
-    if row.disputes:
-        upheld = sum(1 for d in row.disputes if d["upheld"])
-        line += f"  disputes {len(row.disputes)} ({upheld} upheld)"
-    line += f"  root {row.rewards_root[:12]}…"
-    if row.held:
-        line += f"  kept the model, paid nothing: {row.held}"
-    return line
-
-
 def _print_summary(console: Console, results, out: Path) -> None:
-    from fedstake.sim.summary import summary
+    from fedstake.sim.summary import final_line, summary
 
-    final = results.final
-    console.print(f"final accuracy {final['accuracy']:.4f}  paid {final['paid'] / 1e18:,.2f} of "
-                  f"{final['budget'] / 1e18:,.2f} tokens  refunded {final['refunded']:,} base units  supply conserved: "
-                  f"{final['supply_conserved']}  ({results.timing['total_s']:.1f} s)", highlight=False)
+    console.print(final_line(results), highlight=False)
     for label, text in summary(results, out):
         console.print(f"  {label:<10} {text}", highlight=False)
     console.print(f"results in {out}", highlight=False)
@@ -143,6 +123,7 @@ def simulate(
     from fedstake.sim.report import write_report
     from fedstake.sim.results import write_run
     from fedstake.sim.runner import run_scenario
+    from fedstake.sim.summary import round_line
 
     console = _console()
     with _progress(console, "rounds") as progress:
@@ -151,7 +132,7 @@ def simulate(
         def on_round(row) -> None:
             progress.advance(bar)
             if not quiet:
-                progress.console.print(_round_line(row, scenario.task.rounds), highlight=False)
+                progress.console.print(round_line(row, scenario.task.rounds), highlight=False)
 
         try:
             results, world = run_scenario(scenario, on_round=on_round)

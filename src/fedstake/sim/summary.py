@@ -1,4 +1,4 @@
-"""What a run was about, in a few lines for the console: the outcome behind the final accuracy.
+"""What a run was about, for the console: a line per round, then the outcome behind the final accuracy.
 
 Each line answers a question a scenario asks: which updates were rejected
 and why, which rounds could not aggregate, which disputes were raised and
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from fedstake.sim.results import Results
+from fedstake.sim.results import Results, RoundRow
 
 TOKEN = 10**18
 _REASONS_SHOWN = 2
@@ -31,6 +31,27 @@ def _who(results: Results) -> dict[str, str]:
     """address -> "role (behaviour)" for every participant."""
     return {p.address: p.role if p.behaviour == "honest" else f"{p.role} ({p.behaviour})"
             for p in results.participants}
+
+
+def round_line(row: RoundRow, rounds: int) -> str:
+    """One round as it ends: accuracy, who was accepted, what the edge did, disputes, a held round's reason."""
+    line = (f"round {row.round:>3}/{rounds}  acc {row.accuracy:.4f}  loss {row.loss:.4f}  "
+            f"accepted {len(row.accepted)}/{len(row.selected)}")
+    if row.rejected:
+        line += f"  rejected {len(row.rejected)}"
+    if row.edge:
+        line += f"  offline {row.edge['offline']}  declined {row.edge['declined']}  late {len(row.edge['stragglers'])}"
+    if row.disputes:
+        line += f"  disputes {len(row.disputes)} ({sum(1 for d in row.disputes if d['upheld'])} upheld)"
+    line += f"  root {row.rewards_root[:12]}…"
+    return line + (f"  kept the model, paid nothing: {row.held}" if row.held else "")
+
+
+def final_line(results: Results) -> str:
+    final = results.final
+    return (f"final accuracy {final['accuracy']:.4f}  paid {final['paid'] / TOKEN:,.2f} of {final['budget'] / TOKEN:,.2f} "
+            f"tokens  refunded {final['refunded']:,} base units  supply conserved: {final['supply_conserved']}  "
+            f"({results.timing['total_s']:.1f} s)")
 
 
 def rejections(results: Results) -> str | None:
