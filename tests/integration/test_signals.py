@@ -124,3 +124,14 @@ def test_sigterm_to_a_sweep_stops_its_workers_and_keeps_the_finished_runs(tmp_pa
     rows = json.loads((out / "sweep.json").read_text())
     assert 1 <= len(rows) < 6 and all(r["final_accuracy"] > 0 for r in rows)
     assert "task.seed" in (out / "sweep.md").read_text()
+
+
+def test_fedstake_node_on_a_busy_port_fails_before_announcing_itself(tmp_path):
+    from fedstake.chain.anvil import start_anvil
+
+    with start_anvil() as holder:
+        done = subprocess.run([FEDSTAKE, "node", "--port", str(holder.port)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2 and "anvil on" not in done.stdout + done.stderr
+        assert f"error: --port: 127.0.0.1:{holder.port} is already in use" in done.stderr
+        assert "Traceback" not in done.stderr and alive(holder.pid)
