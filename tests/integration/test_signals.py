@@ -1,9 +1,10 @@
-"""SIGTERM (a `timeout`, a CI cancel, a plain `kill`) stops fedstake and every process it started.
+"""SIGTERM (a `timeout`, a CI cancel, a plain `kill`) and Ctrl-C stop fedstake and every process it started.
 
 Each test starts the real `fedstake` command as a subprocess, waits until
 its children run, sends SIGTERM to fedstake alone (not to its process
-group, so nothing but fedstake itself can stop the children), then checks
-by PID, in /proc, that no child survives and that the port is free again.
+group, so nothing but fedstake itself can stop the children) or SIGINT to
+its process group as a terminal does, then checks by PID, in /proc, that
+no child survives and that the port is free again.
 """
 
 import json
@@ -66,13 +67,19 @@ def wait_for(condition, timeout: float, what: str):
 
 
 def start(args: list[str], tmp_path: Path) -> subprocess.Popen:
+    """fedstake in a session of its own, as a shell starts a foreground job."""
     return subprocess.Popen([FEDSTAKE, *args], stdout=open(tmp_path / "stdout", "wb"),
-                            stderr=open(tmp_path / "stderr", "wb"), cwd=Path(__file__).parents[2])
+                            stderr=open(tmp_path / "stderr", "wb"), cwd=Path(__file__).parents[2],
+                            start_new_session=True)
 
 
-def terminate(process: subprocess.Popen, tmp_path: Path) -> str:
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 143
+def terminate(process: subprocess.Popen, tmp_path: Path, signum: int = signal.SIGTERM) -> str:
+    """SIGTERM to fedstake alone (a `kill`); SIGINT to its whole process group (a terminal's Ctrl-C)."""
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signum)
+    assert process.wait(timeout=60) == 128 + signum
     return (tmp_path / "stderr").read_text()
 
 
@@ -95,13 +102,14 @@ def test_sigterm_to_an_rpc_simulate_stops_its_anvil_and_frees_the_port(tmp_path)
     assert not (tmp_path / "run").exists()  # an interrupted run writes no results
 
 
-def test_sigterm_to_fedstake_node_stops_anvil_and_frees_the_port(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_ctrl_c_to_fedstake_node_stops_anvil_and_frees_the_port(tmp_path, signum):
     port = free_port()
     process = start(["node", "--port", str(port)], tmp_path)
     try:
         wait_for(lambda: "anvil on" in (tmp_path / "stderr").read_text(), 30, "the node to announce itself")
         [anvil] = anvil_children(process)
-        assert "interrupted" in terminate(process, tmp_path)
+        assert "interrupted" in terminate(process, tmp_path, signum)
     finally:
         process.kill()
     assert not alive(anvil)

@@ -128,8 +128,10 @@ def _launch_once(binary: Path, port: int, chain_id: int, block_time: int | None,
     """A ready node on `port`, or None if the port was taken first. `quiet` False: anvil's
     own output (accounts, requests) goes to our stdout; its errors still to the log we read."""
     log = tempfile.TemporaryFile()
+    # a session of its own: a terminal's Ctrl-C reaches fedstake alone, which stops the node
+    # itself, after whatever is still talking to it, rather than racing it
     process = subprocess.Popen(_command(binary, port, chain_id, block_time, quiet), stdin=subprocess.DEVNULL,
-                               stdout=log if quiet else None, stderr=log)
+                               stdout=log if quiet else None, stderr=log, start_new_session=True)
     node = AnvilNode(f"http://127.0.0.1:{port}", process.pid, port, chain_id, process, log)
     if _wait_until_ready(node):
         return node
