@@ -1,5 +1,7 @@
 import json
+import time
 
+import pytest
 from eth_utils import keccak
 from typer.testing import CliRunner
 
@@ -64,3 +66,163 @@ def test_verify_model_refuses_a_file_that_is_not_a_model(tmp_path):
     result = runner.invoke(app, ["verify-model", "--model", str(bogus), "--task", "1", "--rpc-url",
                                  "http://127.0.0.1:9", "--registry", "0x" + "11" * 20])
     assert result.exit_code == 2 and "not a safetensors model file" in result.output
+
+
+# --- an --out that holds a user's files ------------------------------------------------------------------------
+
+TINY = ["--set", "task.rounds=2", "--set", "task.local-epochs=1", "--set", "trainers.0.count=4", "--set",
+        "task.clients-per-round=2", "-q"]
+
+
+def _snapshot(directory):
+    return {p.relative_to(directory): p.read_bytes() if p.is_file() else None for p in sorted(directory.rglob("*"))}
+
+
+def test_a_users_files_in_out_survive_and_force_keeps_them_too(tmp_path):
+    out = tmp_path / "run"
+    (out / "sub").mkdir(parents=True)
+    (out / "notes.txt").write_text("my notes")
+    (out / "sub" / "data.csv").write_text("1,2")
+    scenario = out / "scenario.toml"
+    scenario.write_text("[task]\nrounds = 2\n")
+    before = _snapshot(out)
+    refused = runner.invoke(app, ["simulate", "-c", str(scenario), "-o", str(out), *TINY])
+    assert refused.exit_code == 2 and "--force" in refused.output and "notes.txt" in refused.output
+    assert _snapshot(out) == before
+    for _ in range(2):  # and a rerun over fedstake's own files
+        forced = runner.invoke(app, ["simulate", "-c", str(scenario), "-o", str(out), "--force", *TINY])
+        assert forced.exit_code == 0, forced.output
+    after = _snapshot(out)
+    assert all(after[name] == content for name, content in before.items())
+    assert (out / "results.json").exists() and (out / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", *TINY],
+    ["sweep", "--vary", "task.aggregator=fedavg,median", *TINY[:-1]],
+    ["compare", "-c", "examples/mechanisms.toml", "--mechanisms", "per-round"],
+])
+def test_every_command_that_writes_a_directory_refuses_a_file_and_a_users_folder(tmp_path, command):
+    mine = tmp_path / "results.txt"
+    mine.write_text("mine")
+    at_file = runner.invoke(app, [*command, "-o", str(mine)])
+    assert at_file.exit_code == 2 and "--out:" in at_file.output and "is a file" in at_file.output
+    at_folder = runner.invoke(app, [*command, "-o", str(tmp_path)])
+    assert at_folder.exit_code == 2 and "--force" in at_folder.output
+    assert mine.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["results.txt"]
+
+
+# --- late errors fail before any training ----------------------------------------------------------------------
+
+def _refused_early(args, key, tmp_path):
+    out = tmp_path / "never"
+    result = runner.invoke(app, [*args, "-o", str(out)] if "-o" not in args else args)
+    assert result.exit_code == 2, result.output
+    assert f"error: {key}" in result.output and "Traceback" not in result.output
+    assert not any(line.startswith("round ") for line in result.output.splitlines())  # no round ran
+    assert not out.exists()  # nothing written
+    return result.output
+
+
+def test_a_wrong_sweep_metric_fails_before_any_run(tmp_path):
+    output = _refused_early(["sweep", "--vary", "task.aggregator=fedavg,median", "--metric", "accuracy"], "--metric",
+                            tmp_path)
+    assert "final_accuracy, best_accuracy, rejected" in output
+
+
+def test_a_krum_that_cannot_aggregate_the_cohort_fails_before_any_round(tmp_path):
+    output = _refused_early(["simulate", "--set", "task.aggregator=krum", "--set", "aggregator.assumed-malicious=9"],
+                            "task.aggregator", tmp_path)
+    assert "krum (aggregator.assumed-malicious = 9) needs at least 21 trainers per round" in output
+    assert "task.clients-per-round is 10" in output
+
+
+def test_an_aggregator_against_the_devices_an_edge_model_leaves_online(tmp_path):
+    output = _refused_early(["simulate", "-c", "examples/edge-5g.toml", "--set", "task.aggregator=bulyan",
+                             "--set", "aggregator.assumed-malicious=23"], "task.aggregator", tmp_path)
+    assert "only about 91 of the 100 selected devices are online" in output
+
+
+def test_a_config_that_is_a_directory_is_named(tmp_path):
+    assert "is a directory" in _refused_early(["simulate", "-c", "examples"], "--config", tmp_path)
+
+
+def test_flags_that_need_another_flag(tmp_path):
+    _refused_early(["simulate", "--set", "chain.rpc-url=http://127.0.0.1:8545"], "chain.rpc-url", tmp_path)
+    _refused_early(["simulate", "--set", "costs.participation=rational"], "costs.participation", tmp_path)
+    gas = runner.invoke(app, ["gas", "--rpc-url", "http://127.0.0.1:8545"])
+    assert gas.exit_code == 2 and "error: --rpc-url: only means something with --backend rpc" in gas.output
+
+
+def test_an_unreachable_node_fails_at_once_with_a_hint_to_start_one(tmp_path):
+    from fedstake.chain.anvil import free_port
+
+    port = free_port()
+    started = time.perf_counter()
+    output = _refused_early(["simulate", "--set", "chain.backend=rpc", "--set", f"chain.rpc-url=http://127.0.0.1:{port}"],
+                            "chain.rpc-url", tmp_path)
+    assert time.perf_counter() - started < 8  # web3 alone retried for ~11 s
+    assert f"no node answers at http://127.0.0.1:{port}" in output and f"fedstake node --port {port}" in output
+    gas = runner.invoke(app, ["gas", "--backend", "rpc", "--rpc-url", f"http://127.0.0.1:{port}"])
+    assert gas.exit_code == 2 and "error: --rpc-url: no node answers" in gas.output
+
+
+def test_help_takes_h_and_a_typo_gets_one_suggestion():
+    assert runner.invoke(app, ["-h"]).exit_code == 0 and "simulate" in runner.invoke(app, ["-h"]).output
+    assert runner.invoke(app, ["simulate", "-h"]).exit_code == 0
+    typo = runner.invoke(app, ["simulat"])
+    assert typo.exit_code == 2 and typo.output.count("Did you mean 'simulate'?") == 1
+
+
+# --- a round that cannot aggregate at run time ----------------------------------------------------------------
+
+def test_a_round_the_rule_cannot_aggregate_keeps_the_model_pays_nothing_and_says_why(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["simulate", "-o", str(out), "--set", "task.rounds=2", "--set", "task.local-epochs=1",
+                                 "--set", "task.aggregator=krum", "--set", "task.clients-per-round=6",
+                                 "--set", "trainers.0.count=4", "--set", "trainers=[{count=4},{count=2,behaviour='nan'}]"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "results.json").read_text())
+    assert all(r["held"] == "krum needs at least 5 updates and 4 were accepted" for r in data["rounds"])
+    assert data["final"]["paid"] == 0 and data["final"]["refunded"] == data["final"]["budget"]
+    assert {r["model_hash"] for r in data["rounds"]} == {data["final"]["model_hash"]}
+    assert "kept the model, paid nothing: krum needs at least 5 updates" in result.output
+    assert "rounds 1, 2 kept the previous model and paid nothing" in result.output
+
+
+# --- the console says what happened ----------------------------------------------------------------------------
+
+def test_the_dishonest_validator_summary_names_the_disputes_and_the_slash(tmp_path):
+    result = runner.invoke(app, ["simulate", "-c", "examples/dishonest-validator.toml", "-o", str(tmp_path / "run"),
+                                 "--set", "task.rounds=2", "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    disputes = [line for line in lines if line.startswith("  dispute ")]
+    assert len(disputes) == 2
+    assert "result dispute by validator 0x" in disputes[0] and "against validator (self-pay) 0x" in disputes[0]
+    assert "upheld (3 of 4 votes to uphold), 500 tokens slashed" in disputes[0]
+    assert "by validator (self-pay)" in disputes[1] and "dismissed (0 of 3 votes to uphold)" in disputes[1]
+    assert any(line.startswith("  slashed    validator (self-pay) 0x") and "lost 500 tokens of the 1,000 tokens"
+               in line for line in lines)
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    contracts = next(line for line in lines if line.startswith("  contracts "))
+    assert all(f"{name} {address}" in contracts for name, address in data["chain"]["contracts"].items())
+    assert f"  task       {data['chain']['task_id']} on the embedded chain" in result.output
+
+
+def test_the_edge_summary_names_stragglers_and_offline_devices_and_pipes_are_not_wrapped(tmp_path):
+    result = runner.invoke(app, ["simulate", "-c", "examples/edge-5g.toml", "-o", str(tmp_path / "run"),
+                                 "--set", "task.rounds=2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    rounds = [line for line in result.output.splitlines() if line.startswith("round ")]
+    for line, row in zip(rounds, data["rounds"], strict=True):
+        assert f"offline {row['edge']['offline']}  declined 0  late {len(row['edge']['stragglers'])}" in line
+    [edge] = [line for line in result.output.splitlines() if line.startswith("  edge ")]
+    offline = sum(r["edge"]["offline"] for r in data["rounds"])
+    late = sum(len(r["edge"]["stragglers"]) for r in data["rounds"])
+    assert edge.startswith("  edge       of the 100 selected devices: offline ")
+    assert f"({offline} in all)" in edge and "stragglers " in edge and f"({late} in all)" in edge
+    assert "missed the 300 s deadline" in edge and "payout latency p50" in edge
+    final = next(line for line in result.output.splitlines() if line.startswith("final accuracy"))
+    assert len(final) > 80 and "refunded" in final and final.endswith(" s)")  # one line, not wrapped at 80

@@ -1,19 +1,47 @@
-"""`fedstake ...`: the command line."""
+"""`fedstake ...`: the command line.
+
+Every command checks all it can before any work (keys, paths, metric
+names, flags that need another flag, a node's reachability) and fails
+with exit 2 and one line naming the key. SIGINT and SIGTERM stop every
+child process, print "interrupted" and exit 130 or 143 (`signals`).
+Output to a pipe or a file is never wrapped.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
-from fedstake.errors import ConfigError, FedstakeError
+from fedstake.errors import ConfigError, FedstakeError, Interrupted
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Federated learning with an on-chain settlement layer.")
-err = Console(stderr=True)
+T = TypeVar("T")
+err = Console(stderr=True, soft_wrap=True)
+
+
+class _Commands(TyperGroup):
+    """Runs every command with SIGINT and SIGTERM turned into `Interrupted`, so the `finally`
+    blocks that stop anvil, sweep workers and other children run; then exits 128 + signal."""
+
+    def invoke(self, ctx: typer.Context):
+        from fedstake.signals import interruptible
+
+        try:
+            with interruptible():
+                return super().invoke(ctx)
+        except Interrupted as exc:
+            err.print("interrupted", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  help="Federated learning with an on-chain settlement layer.")
 
 
 @app.callback(invoke_without_command=True)
@@ -37,56 +65,81 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _checked(step: Callable[[], T]) -> T:
+    """`step()`, or exit 2 with its ConfigError's one line (a check before any work)."""
+    try:
+        return step()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+
+
+def _console() -> Console:
+    """stdout without wrapping: a pipe or a file gets whole lines, a terminal wraps them itself."""
+    return Console(soft_wrap=True)
+
+
+def _progress(console: Console, label: str) -> Progress:
+    columns = [TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    return Progress(*columns, console=console, transient=True)
+
+
+_FORCE_HELP = "Write into an --out that holds other files; they stay, only fedstake's own files are replaced."
+
+
+def _claim(out: Path, command: str, force: bool):
+    from fedstake.sim.outdir import OutputDir
+
+    return _checked(lambda: OutputDir.claim(out, command=command, force=force))
+
+
+def _print_summary(console: Console, results, out: Path) -> None:
+    from fedstake.sim.summary import final_line, summary
+
+    console.print(final_line(results), highlight=False)
+    for label, text in summary(results, out):
+        console.print(f"  {label:<10} {text}", highlight=False)
+    console.print(f"results in {out}", highlight=False)
+
+
 @app.command()
 def simulate(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Scenario TOML (defaults if omitted)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Results directory (replaced when the run completes)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Results directory (new, or one fedstake wrote before)."),
     set_: list[str] = typer.Option([], "--set", help="Override a key: section.key=value (repeatable)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     threads: int = typer.Option(1, "--threads", min=1, help="PyTorch CPU threads."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-round lines."),
 ) -> None:
-    """Run a scenario on an embedded chain and write results, plots and a report."""
+    """Run a scenario on its chain and write results, plots, a report and the model."""
     from fedstake.sim.config import load_scenario
+    from fedstake.sim.preflight import preflight
 
-    try:
-        scenario = load_scenario(config, set_)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
+    scenario = _checked(lambda: load_scenario(config, set_))
+    outdir = _claim(out, "simulate", force)
+    _checked(lambda: preflight(scenario))
     import torch
 
     torch.set_num_threads(threads)
     from fedstake.sim.report import write_report
     from fedstake.sim.results import write_run
     from fedstake.sim.runner import run_scenario
+    from fedstake.sim.summary import round_line
 
-    console = Console()
-    columns = [TextColumn("[bold]rounds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as progress:
+    console = _console()
+    with _progress(console, "rounds") as progress:
         bar = progress.add_task("rounds", total=scenario.task.rounds)
 
         def on_round(row) -> None:
             progress.advance(bar)
             if not quiet:
-                rejected = f"  rejected {len(row.rejected)}" if row.rejected else ""
-                progress.console.print(
-                    f"round {row.round:>3}/{scenario.task.rounds}  acc {row.accuracy:.4f}  loss {row.loss:.4f}  "
-                    f"accepted {len(row.accepted)}/{len(row.selected)}{rejected}  root {row.rewards_root[:12]}…",
-                    highlight=False,
-                )
+                progress.console.print(round_line(row, scenario.task.rounds), highlight=False)
 
         try:
             results, world = run_scenario(scenario, on_round=on_round)
         except FedstakeError as exc:
             _fail(str(exc), 1)
-    written = write_run(results, out, extra=lambda staging: write_report(results, world, staging))
-    final = results.final
-    console.print(
-        f"final accuracy {final['accuracy']:.4f}  paid {final['paid'] / 1e18:,.2f} of {final['budget'] / 1e18:,.2f} "
-        f"tokens  refunded {final['refunded']} base units  supply conserved: {final['supply_conserved']}  "
-        f"({results.timing['total_s']:.1f} s)",
-        highlight=False,
-    )
-    console.print(f"results in {written}", highlight=False)
+    written = write_run(results, outdir, extra=lambda staging: write_report(results, world, staging))
+    _print_summary(console, results, written)
 
 
 @app.command()
@@ -95,25 +148,41 @@ def sweep(
     out: Path = typer.Option(..., "--out", "-o", help="Directory for sweep.json, sweep.csv, sweep.md."),
     vary: list[str] = typer.Option(..., "--vary", help="section.key=a,b,c (repeatable; the first goes down)."),
     set_: list[str] = typer.Option([], "--set", help="Override a key of the base scenario (repeatable)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     workers: int = typer.Option(2, "--workers", min=1, help="Runs in parallel (one CPU thread each)."),
     metric: str = typer.Option("final_accuracy", "--metric", help="final_accuracy | best_accuracy | rejected"),
 ) -> None:
-    """Run a scenario for every combination of the varied keys; write a table."""
-    from fedstake.sim.sweep import combinations, parse_axis, pivot_markdown, run_sweep, write_sweep
+    """Run a scenario for every combination of the varied keys; write a table after every run."""
+    from fedstake.sim.preflight import preflight
+    from fedstake.sim.config import load_scenario
+    from fedstake.sim.sweep import check_metric, combinations, parse_axis, pivot_markdown, run_sweep, write_sweep
 
+    _checked(lambda: check_metric(metric))
+    axes = _checked(lambda: [parse_axis(text) for text in vary])
+    outdir = _claim(out, "sweep", force)
+    _checked(lambda: preflight(load_scenario(config, set_)))
+    total, done = len(list(combinations(axes))), []
+    console = _console()
     try:
-        axes = [parse_axis(text) for text in vary]
-        total = len(list(combinations(axes)))
-        console = Console()
-        columns = [TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=console, transient=True) as progress:
+        with _progress(console, "runs") as progress:
             bar = progress.add_task("runs", total=total)
-            rows = run_sweep(config, set_, axes, workers=workers, on_done=lambda _: progress.advance(bar))
+
+            def on_done(rows: list[dict]) -> None:
+                write_sweep(rows, axes, outdir, metric)
+                done[:] = rows
+                progress.advance(bar)
+
+            rows = run_sweep(config, set_, axes, workers=workers, on_done=on_done)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
     except FedstakeError as exc:
-        _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
-    write_sweep(rows, axes, out, metric)
-    console.print(pivot_markdown(rows, axes, metric), highlight=False, soft_wrap=True)
-    console.print(f"sweep of {len(rows)} runs in {out}", highlight=False)
+        _fail(str(exc), 1)
+    except Interrupted:
+        err.print(f"{len(done)} of {total} runs finished" + (f", kept in {outdir.path}" if done else ""),
+                  highlight=False)
+        raise
+    console.print(pivot_markdown(rows, axes, metric), highlight=False)
+    console.print(f"sweep of {len(rows)} runs in {outdir.path}", highlight=False)
 
 
 @app.command()
@@ -121,37 +190,34 @@ def compare(
     config: Path = typer.Option(..., "--config", "-c", help="Scenario TOML (with \\[edge] and \\[costs] sections)."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory for comparison.json/.csv/.md and plots."),
     set_: list[str] = typer.Option([], "--set", help="Override a key (repeatable)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     mechanisms: str = typer.Option(",".join(("central", "per-round", "epoch", "contribution-stake", "reputation")),
                                    "--mechanisms", help="Comma-separated subset."),
     threads: int = typer.Option(1, "--threads", min=1, help="PyTorch CPU threads."),
 ) -> None:
     """Run one scenario under several incentive mechanisms and compare them, every cell measured."""
-    from fedstake.sim.compare import run_comparison, write_comparison
-    from fedstake.sim.compare_report import markdown_table, plot_comparison
+    from fedstake.sim.compare import check_mechanisms, run_comparison, write_comparison
+    from fedstake.sim.compare_report import markdown_table
     from fedstake.sim.config import load_scenario
+    from fedstake.sim.preflight import preflight
 
-    try:
-        scenario = load_scenario(config, set_)
-        names = tuple(m.strip() for m in mechanisms.split(",") if m.strip())
-    except ConfigError as exc:
-        _fail(str(exc), 2)
+    scenario = _checked(lambda: load_scenario(config, set_))
+    names = _checked(lambda: check_mechanisms(scenario, mechanisms))
+    outdir = _claim(out, "compare", force)
+    _checked(lambda: preflight(scenario))
     import torch
 
     torch.set_num_threads(threads)
-    console = Console()
-    columns = [TextColumn("[bold]mechanisms"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    console = _console()
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
+        with _progress(console, "mechanisms") as progress:
             bar = progress.add_task("mechanisms", total=len(names))
             rows = run_comparison(scenario, names, on_done=lambda _: progress.advance(bar))
     except FedstakeError as exc:
         _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
-    write_comparison(rows, out)
-    plot_comparison(rows, out)
-    table = markdown_table(rows)
-    (out / "comparison.md").write_text(table)
-    console.print(table, highlight=False, soft_wrap=True)
-    console.print(f"comparison in {out}", highlight=False)
+    written = write_comparison(rows, outdir)
+    console.print(markdown_table(rows), highlight=False)
+    console.print(f"comparison in {written}", highlight=False)
 
 
 @app.command()
@@ -168,6 +234,10 @@ def gas(
 
     if backend not in ("embedded", "rpc"):
         _fail(f"--backend: {backend!r} is not one of embedded, rpc", 2)
+    if rpc_url is not None:
+        if backend != "rpc":
+            _fail(f"--rpc-url: only means something with --backend rpc (the backend is {backend!r})", 2)
+        _checked(lambda: _check_node(rpc_url, "--rpc-url"))
     try:
         chain = _open_backend(backend, rpc_url)
         with chain:
@@ -184,7 +254,13 @@ def gas(
     view.add_column("gas", justify="right")
     for operation, value in table.items():
         view.add_row(operation, f"{value:,}")
-    Console().print(view)
+    _console().print(view)
+
+
+def _check_node(url: str, key: str) -> None:
+    from fedstake.sim.preflight import check_node
+
+    check_node(url, key)
 
 
 def _open_backend(backend: str, rpc_url: str | None):
@@ -221,6 +297,7 @@ def verify_model(
         tensors = decode_update(payload)
     except DecodeError:
         _fail(f"--model: {model} is not a safetensors model file", 2)
+    _checked(lambda: _check_node(rpc_url, "--rpc-url"))
     try:
         with RpcBackend.over_http(rpc_url) as chain:
             record = read_provenance(chain, registry, task)
@@ -233,9 +310,8 @@ def verify_model(
               f"0x{record.record.model_hash.hex()}: the file is not the model the task produced", 1)
     if not record.consistent:
         _fail(f"task {task}: the rounds on chain do not chain to the NFT's provenance hash", 1)
-    Console().print(f"[bold green]verified:[/] {model} is the final model of task {task} "
-                    f"(hash 0x{file_hash.hex()}, {len(record.rounds)} rounds, owner {record.owner})", highlight=False,
-                    soft_wrap=True)
+    _console().print(f"[bold green]verified:[/] {model} is the final model of task {task} "
+                     f"(hash 0x{file_hash.hex()}, {len(record.rounds)} rounds, owner {record.owner})", highlight=False)
 
 
 def _print_provenance(record) -> None:
@@ -247,26 +323,31 @@ def _print_provenance(record) -> None:
     for number, result in enumerate(record.rounds, 1):
         view.add_row(str(number), "0x" + result.model_hash.hex()[:16] + "…", "0x" + result.updates_root.hex()[:16] + "…",
                      "0x" + result.rewards_root.hex()[:16] + "…")
-    Console().print(view)
+    _console().print(view)
 
 
 @app.command()
 def node(
-    port: int = typer.Option(8545, "--port", help="Port on 127.0.0.1."),
+    port: int = typer.Option(8545, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
     chain_id: int = typer.Option(31337, "--chain-id"),
 ) -> None:
-    """Run a local anvil node (the pinned npm binary) in the foreground, for rpc scenarios."""
-    import subprocess
+    """Run a local anvil node (the pinned npm binary) in the foreground, for rpc scenarios.
 
-    from fedstake.chain.anvil import find_anvil
+    It is announced once it answers; Ctrl-C or SIGTERM stops it (exit 130 or 143)."""
+    from fedstake.chain.anvil import launch_anvil, port_in_use
 
+    if port_in_use(port):
+        _fail(f"--port: 127.0.0.1:{port} is already in use (another node?); stop it or choose another --port", 2)
     try:
-        binary = find_anvil()
+        anvil = launch_anvil(port=port, chain_id=chain_id, quiet=False)
     except FedstakeError as exc:
         _fail(str(exc), 1)
-    err.print(f"anvil on http://127.0.0.1:{port} (chain id {chain_id}); Ctrl-C stops it", highlight=False)
-    raise typer.Exit(subprocess.call([str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                                      str(chain_id), "--hardfork", "prague"]))
+    try:
+        err.print(f"anvil on {anvil.url} (chain id {chain_id}, pid {anvil.pid}); Ctrl-C stops it", highlight=False)
+        code = anvil.process.wait()
+    finally:
+        anvil.stop()
+    raise typer.Exit(code)
 
 
 def main() -> None:

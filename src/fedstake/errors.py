@@ -50,3 +50,18 @@ class LearningError(FedstakeError, ValueError):
 
 class ProtocolError(FedstakeError):
     """A role was asked to act out of the protocol's order."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (see `fedstake.signals`). A KeyboardInterrupt, not a
+    FedstakeError, on purpose: no `except Exception` or `except FedstakeError` may swallow it
+    on its way up, so every `finally` that stops a child process runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum

@@ -51,3 +51,15 @@ def test_median_learns_through_a_sign_flipper_while_screening_drops_nan(tmp_path
         assert (metrics["screening.accepted"], metrics["screening.rejected"]) == (3, 1)
     assert history["aggregator"] == {"name": "median", "params": {}}
     assert history["model-hash"] == "0x" + keccak((tmp_path / MODEL_FILE).read_bytes()).hex()
+
+
+def test_a_run_with_fewer_nodes_than_min_nodes_fails_after_node_wait_naming_the_fix(ray_temp_dir):
+    from fedstake.errors import ConfigError
+
+    config = {"task.rounds": 1, "flower.min-nodes": 4, "flower.node-wait": 1.0}
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"flower.min-nodes: 2 of the 4 nodes joined within 1 s .*"
+                                          r"--federation-config num-supernodes=4"):
+        run_simulation(make_server_app(config), make_client_app(config), num_supernodes=2,
+                       backend_config={"init_args": {"_temp_dir": str(ray_temp_dir)}})
+    assert time.perf_counter() - started < 120

@@ -2,6 +2,7 @@
 and `fedstake verify-model` checks its model against that chain."""
 
 import json
+import shlex
 
 import pytest
 from safetensors.torch import load_file, save_file
@@ -40,7 +41,9 @@ def test_verify_model_accepts_the_real_model_and_rejects_a_tampered_one(node, tm
     data = json.loads((out / "results.json").read_text())
     args = ["--task", str(data["chain"]["task_id"]), "--rpc-url", node.url,
             "--registry", data["chain"]["contracts"]["ModelRegistry"]]
-    ok = runner.invoke(app, ["verify-model", "--model", str(out / "model.safetensors"), *args])
+    [printed] = [line.split("verify", 1)[1] for line in result.output.splitlines() if line.startswith("  verify ")]
+    assert shlex.split(printed) == ["fedstake", "verify-model", "--model", str(out / "model.safetensors"), *args]
+    ok = runner.invoke(app, shlex.split(printed)[1:])  # the command the summary prints, as printed
     assert ok.exit_code == 0, ok.output
     assert "verified" in ok.output and "provenance of model NFT" in ok.output
     tensors = load_file(out / "model.safetensors")

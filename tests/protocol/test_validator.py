@@ -18,7 +18,7 @@ BY_SAMPLES = ScoringRules(scorer="trust", rule="samples", validator_share=0.0, s
 def evaluate(validator, subs, task, cohort, *, budget=900, settles=True, scoring=BY_SAMPLES):
     """The round as one validator sees it when it is the task's only validator."""
     assessment = validator.assess(subs, task, cohort, min_stake=10, scoring=scoring)
-    trainers = list(assessment.trainers)
+    trainers = list(assessment.trainers) if assessment.held is None else []  # a held round pays nobody
     shared = reward_round(scoring, task.round, trainers, {validator.address: [assessment.scores[t] for t in trainers]},
                           {validator.address: 1}, budget=budget,
                           samples={a.trainer: a.samples for a in assessment.accepted},
@@ -132,3 +132,5 @@ def test_a_rule_that_cannot_aggregate_so_few_updates_keeps_the_model(make_traine
     krum = make_validator(aggregator="krum")  # f = 1 needs 5 updates
     outcome = evaluate(krum, play_cohort(trainers, round_task), round_task, {t.address: STAKE for t in trainers})
     assert len(outcome.accepted) == 4 and torch.equal(outcome.new_params, round_task.global_params)
+    assert outcome.held == "krum needs at least 5 updates and 4 were accepted"
+    assert outcome.rewards == {} and outcome.ledger.amounts == {} and outcome.ledger.rounds == {}

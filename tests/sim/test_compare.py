@@ -37,6 +37,7 @@ def test_writes_one_row_per_mechanism_with_every_headline_field(compared):
     assert [r["mechanism"] for r in rows] == list(MECHANISMS)
     for row in rows:
         assert set(HEADLINE) <= set(row) and row["rounds"] == 10 and row["devices_per_round"] == 12
+        assert row["participation_mean"] + row["dropout_mean"] == pytest.approx(1.0)
         assert 0 < row["chain_s"] < row["wall_s"] and sum(row["chain_breakdown_s"].values()) == pytest.approx(
             row["chain_s"], abs=0.05)
     with open(out / "comparison.csv") as handle:

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from fedstake.sim.outdir import OutputDir
 from fedstake.sim.results import ParticipantRow, Results, write_run
 
 
@@ -10,7 +11,7 @@ def results() -> Results:
 
 
 def test_run_is_written_whole(tmp_path):
-    out = write_run(results(), tmp_path / "run")
+    out = write_run(results(), OutputDir.claim(tmp_path / "run", command="simulate"))
     assert json.loads((out / "results.json").read_text())["participants"][0]["address"] == "0xa"
     assert (out / "rounds.csv").exists() and (out / "participants.csv").exists()
 
@@ -20,12 +21,27 @@ def test_a_failing_writer_leaves_nothing_behind(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        write_run(results(), tmp_path / "run", extra=explode)
+        write_run(results(), OutputDir.claim(tmp_path / "run", command="simulate"), extra=explode)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_existing_run_is_replaced(tmp_path):
+def test_a_rerun_replaces_the_previous_results_and_keeps_a_users_file(tmp_path):
     (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "stale.txt").write_text("old")
-    out = write_run(results(), tmp_path / "run")
-    assert not (out / "stale.txt").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    for _ in range(2):
+        out = write_run(results(), OutputDir.claim(tmp_path / "run", command="simulate", force=True))
+    assert (out / "notes.txt").read_text() == "mine" and (out / "results.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_accuracy_plot_ticks_whole_rounds_only():
+    import matplotlib.pyplot as plt
+
+    from fedstake.sim.report import accuracy_figure
+    from fedstake.sim.results import RoundRow
+
+    rows = [RoundRow(n, 0.1 * n, 1.0, [], [], [], "0x", "0x", "0x", "0x", 0) for n in (1, 2)]
+    fig = accuracy_figure(Results("0", {}, {}, {}, rows, [], {}))
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+    plt.close(fig)
+    assert ticks and all(float(t).is_integer() for t in ticks)

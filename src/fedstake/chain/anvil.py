@@ -10,21 +10,19 @@ a killed anvil holds its old port for about 1.5 s.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
+from fedstake.chain.probe import rpc_problem
 from fedstake.errors import ChainError
 
 HARDFORK = "prague"  # the embedded backend's py-evm VM; gas rules must match
@@ -63,6 +61,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port` (checked before announcing a node there).
+    SO_REUSEADDR as servers set it: connections of a stopped node lingering in TIME_WAIT
+    do not hold the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def _terminate(process: subprocess.Popen, log: IO[bytes], timeout: float = 5.0) -> None:
     """SIGTERM, wait, then SIGKILL if it lingers."""
     if process.poll() is None:
@@ -94,22 +105,10 @@ class AnvilNode:
         self._stopper()
 
 
-def _command(binary: Path, port: int, chain_id: int, block_time: int | None) -> list[str]:
+def _command(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool) -> list[str]:
     command = [str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
-               "--hardfork", HARDFORK, "--silent"]
-    return command + (["--block-time", str(block_time)] if block_time else [])
-
-
-def _answers(url: str) -> bool:
-    request = urllib.request.Request(
-        url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode(),
-        {"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=0.5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
+               "--hardfork", HARDFORK]
+    return command + (["--silent"] if quiet else []) + (["--block-time", str(block_time)] if block_time else [])
 
 
 def _wait_until_ready(node: AnvilNode) -> bool:
@@ -118,19 +117,21 @@ def _wait_until_ready(node: AnvilNode) -> bool:
     while time.monotonic() < deadline:
         if node.process.poll() is not None:
             return False
-        if _answers(node.url):
+        if rpc_problem(node.url, timeout=0.5) is None:
             return True
         time.sleep(0.01)
     node.stop()
     raise ChainError(f"anvil (pid {node.pid}) did not answer at {node.url} within {_READY_TIMEOUT:.0f} s")
 
 
-def _launch_once(binary: Path, chain_id: int, block_time: int | None) -> AnvilNode | None:
-    port = free_port()
+def _launch_once(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool) -> AnvilNode | None:
+    """A ready node on `port`, or None if the port was taken first. `quiet` False: anvil's
+    own output (accounts, requests) goes to our stdout; its errors still to the log we read."""
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        _command(binary, port, chain_id, block_time), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-    )
+    # a session of its own: a terminal's Ctrl-C reaches fedstake alone, which stops the node
+    # itself, after whatever is still talking to it, rather than racing it
+    process = subprocess.Popen(_command(binary, port, chain_id, block_time, quiet), stdin=subprocess.DEVNULL,
+                               stdout=log if quiet else None, stderr=log, start_new_session=True)
     node = AnvilNode(f"http://127.0.0.1:{port}", process.pid, port, chain_id, process, log)
     if _wait_until_ready(node):
         return node
@@ -143,12 +144,19 @@ def _launch_once(binary: Path, chain_id: int, block_time: int | None) -> AnvilNo
 
 
 def launch_anvil(
-    *, chain_id: int = 31337, block_time: int | None = None, binary: str | os.PathLike[str] | None = None
+    *, chain_id: int = 31337, block_time: int | None = None, binary: str | os.PathLike[str] | None = None,
+    port: int | None = None, quiet: bool = True,
 ) -> AnvilNode:
-    """Start anvil on a free loopback port and wait until it answers; the caller stops it (or exit does)."""
+    """Start anvil on `port` (default: a free loopback port) and wait until it answers; the
+    caller stops it (or exit does). `quiet` False shows anvil's own output on our stdout."""
     path = find_anvil(binary)
+    if port is not None:
+        node = None if port_in_use(port) else _launch_once(path, port, chain_id, block_time, quiet)
+        if node is None:
+            raise ChainError(f"127.0.0.1:{port} is already in use")
+        return node
     for _ in range(_START_ATTEMPTS):
-        node = _launch_once(path, chain_id, block_time)
+        node = _launch_once(path, free_port(), chain_id, block_time, quiet)
         if node is not None:
             return node
     raise ChainError(f"anvil could not bind a free port in {_START_ATTEMPTS} attempts")

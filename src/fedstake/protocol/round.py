@@ -73,6 +73,11 @@ class RoundReport:
     settlement: Settlement
     rewards: RoundRewards
 
+    @property
+    def held(self) -> str | None:
+        """Why the round kept the previous model and paid nothing; None when it aggregated."""
+        return self.outcome.held
+
 
 def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str, int]]:
     """The cohort anyone can recompute: the trainers bonded to the task, bond x reputation
@@ -129,8 +134,9 @@ def _audit(session: TaskSession, task: RoundTask, outcomes: dict[str, RoundOutco
 
 
 def _shared_rewards(session: TaskSession, round: int, assessments: dict[str, Assessment]) -> RoundRewards:
-    """What every validator computes from everyone's reported scores: the same numbers."""
-    trainers = sorted({t for a in assessments.values() for t in a.trainers})
+    """What every validator computes from everyone's reported scores: the same numbers.
+    Only updates a validator could aggregate are paid: a held round pays nobody."""
+    trainers = sorted({t for a in assessments.values() if a.held is None for t in a.trainers})
     reported = {v: [a.scores.get(t, 0.0) for t in trainers] for v, a in assessments.items()}
     flats, samples = {}, {}
     for a in assessments.values():

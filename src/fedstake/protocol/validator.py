@@ -17,7 +17,7 @@ from fedstake.chain.merkle import MerkleTree
 from fedstake.chain.staking import Role, StakeRegistry
 from fedstake.chain.stopwatch import Stopwatch
 from fedstake.chain.token import FedToken
-from fedstake.errors import ProtocolError, SignatureError
+from fedstake.errors import LearningError, ProtocolError, SignatureError
 from fedstake.learn.aggregators import Aggregator
 from fedstake.learn.models import ParamSpec
 from fedstake.learn.train import LocalTraining, local_train
@@ -56,6 +56,7 @@ class Assessment:
     rejected: tuple[Rejection, ...]
     new_params: torch.Tensor
     scores: dict[str, float]
+    held: str | None = None  # why the round kept the previous model; None when it aggregated
 
     @property
     def trainers(self) -> tuple[str, ...]:
@@ -74,6 +75,7 @@ class RoundOutcome:
     result: RoundResult
     ledger: RewardLedger
     table: PublishedTable | None
+    held: str | None = None  # why the round kept the previous model and paid nothing
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,15 @@ class Validator:
                                      data_root=pinned)
         return f"transcript: {problem}" if problem else None
 
-    def aggregate(self, accepted: Sequence[Accepted], task: RoundTask) -> torch.Tensor:
-        """The next global model; unchanged when nothing was accepted, or when the rule
-        cannot aggregate what was (Krum with fewer than 2f + 3 updates): a round whose
-        attackers were all screened out must not stop the task."""
-        if len(accepted) < max(1, self.aggregator.min_updates):
-            return task.global_params.clone()
+    def aggregate(self, accepted: Sequence[Accepted], task: RoundTask) -> tuple[torch.Tensor, str | None]:
+        """The next global model, and None; or the unchanged model and why, when nothing was
+        accepted or the rule cannot aggregate what was (Krum with fewer than 2f + 3 updates):
+        a round whose attackers were all screened out must not stop the task, and pays nothing."""
+        if not accepted:
+            return task.global_params.clone(), "no update was accepted"
+        if len(accepted) < self.aggregator.min_updates:
+            return task.global_params.clone(), (f"{self.aggregator.name} needs at least {self.aggregator.min_updates} "
+                                                f"updates and {len(accepted)} were accepted")
         updates = torch.stack([a.flat for a in accepted])
         weights = torch.tensor([float(a.samples) for a in accepted])
         root = None
@@ -178,7 +183,10 @@ class Validator:
             if self.reference is None:
                 raise ProtocolError("fltrust needs the validator's trusted reference data")
             root = self.reference.update(task)
-        return task.global_params + self.aggregator(updates, weights, root_update=root)
+        try:
+            return task.global_params + self.aggregator(updates, weights, root_update=root), None
+        except LearningError as exc:  # e.g. FLTrust's reference gives no direction this round
+            return task.global_params.clone(), str(exc)
 
     def assess(self, submissions: Sequence[Submission], task: RoundTask, cohort: Mapping[str, int], *,
                min_stake: int, scoring: ScoringRules) -> Assessment:
@@ -188,10 +196,12 @@ class Validator:
         colluders to the whole cohort's score: the liars the consensus clips.
         """
         accepted, rejected = self.screen(submissions, task, cohort, min_stake)
-        new_params = self.aggregate(accepted, task)
-        if self.reference is None and accepted:
+        new_params, held = self.aggregate(accepted, task)
+        if held is not None:  # nothing to score: the round pays nobody
+            return Assessment(tuple(accepted), tuple(rejected), new_params, {}, held)
+        if self.reference is None:
             raise ProtocolError("scoring needs the validator's reference data")
-        updates = torch.stack([a.flat for a in accepted]) if accepted else torch.zeros(0)
+        updates = torch.stack([a.flat for a in accepted])
         samples = torch.tensor([float(a.samples) for a in accepted])
         seed = int.from_bytes(task.round_seed[:8], "big") ^ int(self.address, 16) % 2**63
         scores = score_updates(scoring, updates, samples, task, self.reference, seed=seed)
@@ -227,7 +237,7 @@ class Validator:
             rewards.update({t: v // 2 for t, v in shared.trainer_rewards.items()})
             rewards[self.address] = rewards.get(self.address, 0) + grab
         mine = ledger.fork()
-        mine.credit(rewards, accepted=assessment.trainers)
+        mine.credit(rewards, accepted=() if assessment.held else assessment.trainers)
         table = mine.preview() if settles else None
         accepted = assessment.accepted
         updates_root = MerkleTree([a.signed.commitment.leaf() for a in accepted]).root if accepted else ZERO32
@@ -238,7 +248,8 @@ class Validator:
             cumulative_total=table.total if table else 0,
             scores_root=shared.scores_root,
         )
-        return RoundOutcome(accepted, assessment.rejected, assessment.new_params, rewards, result, mine, table)
+        return RoundOutcome(accepted, assessment.rejected, assessment.new_params, rewards, result, mine, table,
+                            assessment.held)
 
 
 def _protocol_problem(

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from fedstake.errors import ConfigError
 from fedstake.proof.sybil import attack_stake
 from fedstake.sim.config import CompareConfig, Scenario
+from fedstake.sim.outdir import OutputDir
 from fedstake.sim.results import Results
 
 MECHANISMS = ("central", "per-round", "epoch", "contribution-stake", "reputation")
@@ -49,11 +50,13 @@ def _rate(values: list[float]) -> float:
 
 
 def summarise(name: str, results: Results, scenario: Scenario, settings: CompareConfig, wall_s: float) -> dict:
-    """One row of comparison.json from a mechanism's run."""
+    """One row of comparison.json from a mechanism's run. Participation is the share of the
+    selected devices whose update arrived in time; dropout the rest (offline, declined or
+    late), so the two add up to 1."""
     final, rounds = results.final, results.rounds
     selected = [len(r.selected) for r in rounds]
-    took = [r.edge["took_part"] if r.edge else len(r.selected) for r in rounds]
     on_time = [r.edge["on_time"] if r.edge else len(r.selected) for r in rounds]
+    share = [o / s if s else 0.0 for o, s in zip(on_time, selected)]  # took part and arrived in time
     gas_tokens = results.chain["gas_total"] * settings.gas_price_gwei * 1e-9 * settings.tokens_per_eth
     p50, p95 = final.get("payout_latency_p50_s"), final.get("payout_latency_p95_s")
     if name == "central":
@@ -68,15 +71,14 @@ def summarise(name: str, results: Results, scenario: Scenario, settings: Compare
     paid = final["paid"] / TOKEN
     return {
         "mechanism": name, "final_accuracy": final["accuracy"],
-        "participation_mean": _rate([t / s for t, s in zip(took, selected) if s]),
-        "dropout_mean": _rate([1 - o / s for o, s in zip(on_time, selected) if s]),
+        "participation_mean": _rate(share), "dropout_mean": 1 - _rate(share),
         "payout_latency_p50_s": p50, "payout_latency_p95_s": p95,
         "requester_cost": paid * (1 + settings.central_fee) if name == "central" else paid + gas_tokens,
         "overhead_share": overhead, "attack_cost_stake": stake, "rounds": len(rounds),
         "devices_per_round": scenario.task.clients_per_round, "wall_s": wall_s,
         "chain_s": results.timing["chain_s"], "chain_breakdown_s": results.timing["chain_breakdown_s"],
         "accuracy_by_time": [(r.edge["time_s"] if r.edge else i + 1, r.accuracy) for i, r in enumerate(rounds)],
-        "participation_by_round": [t / s if s else 0.0 for t, s in zip(took, selected)],
+        "participation_by_round": share,
         "rewards_by_behaviour": _rewards_by_behaviour(results),
     }
 
@@ -89,22 +91,40 @@ def _rewards_by_behaviour(results: Results) -> dict[str, list[float]]:
     return out
 
 
+def variant(scenario: Scenario, name: str) -> Scenario:
+    """The scenario as mechanism `name` runs it (validated like any scenario)."""
+    from fedstake.sim.config import parse_scenario, resolved
+
+    raw = resolved(scenario)
+    for dotted, value in mechanism_overrides(name, scenario, scenario.compare).items():
+        section, key = dotted.split(".")
+        raw[section][key] = value
+    return parse_scenario(raw)
+
+
+def check_mechanisms(scenario: Scenario, text: str) -> tuple[str, ...]:
+    """The comma-separated mechanism names, each known and each variant of `scenario` valid,
+    checked before the first run."""
+    names = tuple(m.strip() for m in text.split(",") if m.strip())
+    if not names:
+        raise ConfigError("--mechanisms", f"names no mechanism; choose from {', '.join(MECHANISMS)}")
+    for name in names:
+        if name not in MECHANISMS:
+            raise ConfigError("--mechanisms", f"unknown mechanism {name!r}; choose from {', '.join(MECHANISMS)}")
+        variant(scenario, name)
+    return names
+
+
 def run_comparison(scenario: Scenario, mechanisms: tuple[str, ...],
                    *, on_done: Callable[[dict], None] | None = None) -> list[dict]:
-    from fedstake.sim.config import parse_scenario, resolved
     from fedstake.sim.runner import run_scenario
 
     rows = []
     for name in mechanisms:
-        settings = scenario.compare
-        raw = resolved(scenario)
-        for dotted, value in mechanism_overrides(name, scenario, settings).items():
-            section, key = dotted.split(".")
-            raw[section][key] = value
-        variant = parse_scenario(raw)
+        run = variant(scenario, name)
         started = time.perf_counter()
-        results, _ = run_scenario(variant)
-        rows.append(summarise(name, results, variant, settings, time.perf_counter() - started))
+        results, _ = run_scenario(run)
+        rows.append(summarise(name, results, run, scenario.compare, time.perf_counter() - started))
         if on_done is not None:
             on_done(rows[-1])
     return rows
@@ -115,10 +135,17 @@ HEADLINE = ("mechanism", "final_accuracy", "participation_mean", "dropout_mean",
             "devices_per_round", "wall_s", "chain_s")
 
 
-def write_comparison(rows: list[dict], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")
-    with open(out / "comparison.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADLINE)
-        writer.writerows([[r[k] for k in HEADLINE] for r in rows])
+def write_comparison(rows: list[dict], out: OutputDir) -> Path:
+    """comparison.json, comparison.csv, comparison.md and the plots, published at once."""
+    from fedstake.sim.compare_report import markdown_table, plot_comparison
+
+    def fill(staging: Path) -> None:
+        (staging / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")
+        with open(staging / "comparison.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADLINE)
+            writer.writerows([[r[k] for k in HEADLINE] for r in rows])
+        (staging / "comparison.md").write_text(markdown_table(rows))
+        plot_comparison(rows, staging)
+
+    return out.publish(fill)

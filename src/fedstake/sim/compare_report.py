@@ -8,11 +8,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 ROWS = (
     ("final accuracy", "final_accuracy", "{:.3f}"),
-    ("participation (mean share of the selected)", "participation_mean", "{:.2f}"),
-    ("dropout (mean share of the selected)", "dropout_mean", "{:.2f}"),
+    ("participation (share of the selected whose update arrived in time)", "participation_mean", "{:.2f}"),
+    ("dropout (offline, declined or late: 1 - participation)", "dropout_mean", "{:.2f}"),
     ("payout latency p50", "payout_latency_p50_s", "duration"),
     ("payout latency p95", "payout_latency_p95_s", "duration"),
     ("requester cost (tokens)", "requester_cost", "{:,.0f}"),
@@ -46,8 +47,9 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for r in rows:
         ax.plot(range(1, len(r["participation_by_round"]) + 1), r["participation_by_round"], label=r["mechanism"])
-    ax.set(xlabel="round", ylabel="share of the selected taking part", ylim=(0, 1.05),
+    ax.set(xlabel="round", ylabel="share of the selected, in time", ylim=(0, 1.05),
            title="Participation per round")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

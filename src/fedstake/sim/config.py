@@ -237,8 +237,45 @@ class Scenario(_Section):
                     make_aggregator(name, table)
                 except ConfigError as exc:
                     raise ConfigError(exc.key.replace("aggregator.", f"aggregator.{name}.", 1), exc.problem) from None
-        make_aggregator(self.task.aggregator, self.aggregator_params())
+        self._check_cohort()
+        if self.costs.participation != "always" and self.edge is None:
+            raise ConfigError("costs.participation", f"{self.costs.participation!r} needs an [edge] section: devices "
+                              "weigh their costs only on a simulated edge")
+        if self.chain.rpc_url is not None and self.chain.backend != "rpc":
+            raise ConfigError("chain.rpc-url", "only means something with chain.backend = \"rpc\" (the backend is "
+                              f"{self.chain.backend!r})")
         return self
+
+    def _check_cohort(self) -> None:
+        """The aggregator can aggregate the updates a round can bring: at most task.clients-per-round,
+        and with an edge model, about the share of them online (the availability chain's steady state)."""
+        from fedstake.learn.aggregators import make_aggregator
+
+        aggregator = make_aggregator(self.task.aggregator, self.aggregator_params())
+        need, selected = aggregator.min_updates, self.task.clients_per_round
+        settings = ", ".join(f"aggregator.{k} = {v}" for k, v in aggregator.params.items() if v is not None)
+        rule = f"{aggregator.name}" + (f" ({settings})" if settings else "")
+        if need > selected:
+            raise ConfigError("task.aggregator", f"{rule} needs at least {need} trainers per round, but "
+                              f"task.clients-per-round is {selected}: select more trainers or lower the parameter")
+        online = self.expected_online()
+        if need > online:
+            raise ConfigError("task.aggregator", f"{rule} needs at least {need} updates per round, but with "
+                              f"edge.availability-leave = {self.edge.availability_leave} and edge.availability-return = "
+                              f"{self.edge.availability_return} only about {online:.0f} of the {selected} selected "
+                              "devices are online in a round")
+
+    def expected_online(self) -> float:
+        """Selected trainers online in a typical round: all of them without an edge model, else the
+        steady-state share of the devices' two-state availability chain."""
+        import numpy as np
+
+        from fedstake.edge.availability import stationary_online
+
+        if self.edge is None:
+            return float(self.task.clients_per_round)
+        share = stationary_online(np.array([self.edge.availability_leave]), np.array([self.edge.availability_return]))
+        return self.task.clients_per_round * float(share[0])
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -304,6 +341,12 @@ def load_scenario(path: Path | None, overrides: list[str] = ()) -> Scenario:
             raw = tomllib.loads(Path(path).read_text())
         except FileNotFoundError:
             raise ConfigError("--config", f"no such file {path}") from None
+        except IsADirectoryError:
+            raise ConfigError("--config", f"{path} is a directory; --config names a scenario .toml file") from None
+        except OSError as exc:
+            raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError("--config", f"{path} is not a text file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
     defaults = Scenario().model_dump(by_alias=True, mode="json")

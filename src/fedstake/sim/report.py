@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fedstake.proof.codec import params_bytes  # noqa: E402
 from fedstake.sim.results import Results  # noqa: E402
@@ -18,13 +19,20 @@ from fedstake.sim.world import World  # noqa: E402
 TOKEN = 10**18
 
 
-def plot_accuracy(results: Results, path: Path) -> None:
+def accuracy_figure(results: Results) -> plt.Figure:
+    """Accuracy per round; the caller saves and closes it."""
     rounds = [r.round for r in results.rounds]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(rounds, [r.accuracy for r in results.rounds], marker="o", markersize=3)
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Global model accuracy")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole: no tick at round 1.25
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def plot_accuracy(results: Results, path: Path) -> None:
+    fig = accuracy_figure(results)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -1,21 +1,20 @@
 """The results of a run and how they are written.
 
 `results.json` follows the schema in the README; token amounts are
-integers in base units, hashes and roots 0x-hex. A run's directory is
-written whole or not at all: everything goes to a temporary sibling
-that replaces the target only once complete.
+integers in base units, hashes and roots 0x-hex. A run's files are
+written whole or not at all, and only into a directory fedstake owns
+(`sim.outdir`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from fedstake.sim.outdir import OutputDir
 
 
 def hex0x(data: bytes) -> str:
@@ -47,6 +46,7 @@ class RoundRow:
     validator_rewards: dict[str, int] = field(default_factory=dict)
     edge: dict[str, Any] | None = None
     pol: list[dict[str, Any]] = field(default_factory=list)
+    held: str | None = None  # why the round kept the previous model and paid nothing
 
 
 @dataclass
@@ -109,24 +109,13 @@ def settlement_rows(settlement) -> tuple[list[dict[str, Any]], list[dict[str, An
     return proposals, disputes
 
 
-def write_run(results: Results, out: Path, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write results.json, the CSVs and whatever `extra` adds, then move them into `out` at once."""
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+def write_run(results: Results, out: OutputDir, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write results.json, the CSVs and whatever `extra` adds, then publish them into `out` at once."""
+
+    def fill(staging: Path) -> None:
         (staging / "results.json").write_text(json.dumps(results.to_json(), indent=2) + "\n")
         _write_csvs(results, staging)
         if extra is not None:
             extra(staging)
-        if out.exists():
-            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(retired)
-            staging.rename(out)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+
+    return out.publish(fill)

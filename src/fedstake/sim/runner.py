@@ -81,6 +81,7 @@ def _round_row(world: World, report: RoundReport, accountant: PrivacyAccountant 
         pol=[{"trainer": a.trainer, "segments": list(a.segments), "distance": a.distance, "passed": a.passed,
               "reason": a.reason, "dispute": a.dispute.dispute_id if a.dispute else None,
               "upheld": a.dispute.upheld if a.dispute else None} for a in report.settlement.audits],
+        held=report.held,
     )
 
 

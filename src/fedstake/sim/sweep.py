@@ -2,7 +2,8 @@
 
 Each combination is a full run (training, screening, the chain), played
 in worker processes; the sweep writes every run's headline numbers and a
-pivot table (first varied key down, second across) of a chosen metric.
+pivot table (first varied key down, second across) of a chosen metric,
+again after every finished run, so an interrupted sweep keeps what it did.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -18,6 +18,17 @@ from typing import Any, Callable, Iterator
 
 from fedstake.errors import ConfigError
 from fedstake.sim.config import load_scenario, parse_override
+from fedstake.sim.outdir import OutputDir
+from fedstake.signals import as_worker
+
+METRICS = ("final_accuracy", "best_accuracy", "rejected")
+
+
+def check_metric(metric: str) -> str:
+    """The pivot table's metric, checked before any run."""
+    if metric not in METRICS:
+        raise ConfigError("--metric", f"{metric!r} is not one of {', '.join(METRICS)}")
+    return metric
 
 
 @dataclass(frozen=True)
@@ -59,33 +70,40 @@ def _run_one(config: str | None, base: list[str], combo: dict[str, str]) -> dict
             "rejected": sum(len(r.rejected) for r in results.rounds), "seconds": results.timing["total_s"]}
 
 
+def _run_indexed(job: tuple[int, str | None, list[str], dict[str, str]]) -> tuple[int, dict[str, Any]]:
+    index, config, base, combo = job
+    return index, _run_one(config, base, combo)
+
+
 def run_sweep(config: Path | None, base: list[str], axes: list[Axis], *, workers: int,
-              on_done: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Every combination's headline numbers, in combination order."""
+              on_done: Callable[[list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
+    """Every combination's headline numbers, in combination order; `on_done` gets the finished
+    rows (in that order) after each run. Workers ignore Ctrl-C and unwind on SIGTERM: an
+    interrupted sweep terminates them, and each stops its own children (e.g. an anvil) first."""
     combos = list(combinations(axes))
     for combo in combos:  # refuse bad values before spending minutes on the good ones
         load_scenario(config, base + [f"{k}={v}" for k, v in combo.items()])
     rows: list[dict[str, Any] | None] = [None] * len(combos)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, str(config) if config else None, base, c): i for i, c in enumerate(combos)}
-        for future in _as_completed(futures):
-            rows[futures[future]] = future.result()
+    jobs = [(i, str(config) if config else None, base, c) for i, c in enumerate(combos)]
+    pool = get_context("spawn").Pool(min(workers, len(jobs)), initializer=as_worker)
+    try:
+        for index, row in pool.imap_unordered(_run_indexed, jobs):
+            rows[index] = row
             if on_done is not None:
-                on_done(rows[futures[future]])
+                on_done([r for r in rows if r is not None])
+    finally:
+        pool.terminate()  # idle workers once all is done; on an interrupt, the running ones
+        pool.join()
     return [r for r in rows if r is not None]
 
 
-def _as_completed(futures):
-    from concurrent.futures import as_completed
-
-    return as_completed(futures)
-
-
 def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "final_accuracy") -> str:
-    """First axis down, second across (or a single column), cells the metric."""
+    """First axis down, second across (or a single column), cells the metric; the corner
+    cell names both axes (`down \\ across`) and the metric."""
     down, across = axes[0], axes[1] if len(axes) > 1 else None
     cols = across.values if across else (metric,)
-    lines = [f"| {down.key} | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    corner = f"{down.key} \\ {across.key} ({metric})" if across else down.key
+    lines = [f"| {corner} | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for value in down.values:
         cells = []
         for col in cols:
@@ -95,13 +113,17 @@ def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "
     return "\n".join(lines) + "\n"
 
 
-def write_sweep(rows: list[dict[str, Any]], axes: list[Axis], out: Path, metric: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
-    with open(out / "sweep.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([a.key for a in axes] + ["final_accuracy", "best_accuracy", "rejected", "seconds"])
-        for r in rows:
-            writer.writerow([r["vary"][a.key] for a in axes] + [f"{r['final_accuracy']:.4f}",
-                            f"{r['best_accuracy']:.4f}", r["rejected"], r["seconds"]])
-    (out / "sweep.md").write_text(pivot_markdown(rows, axes, metric))
+def write_sweep(rows: list[dict[str, Any]], axes: list[Axis], out: OutputDir, metric: str) -> Path:
+    """sweep.json (every finished run), sweep.csv and sweep.md (the pivot table), published at once."""
+
+    def fill(staging: Path) -> None:
+        (staging / "sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
+        with open(staging / "sweep.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([a.key for a in axes] + ["final_accuracy", "best_accuracy", "rejected", "seconds"])
+            for r in rows:
+                writer.writerow([r["vary"][a.key] for a in axes] + [f"{r['final_accuracy']:.4f}",
+                                f"{r['best_accuracy']:.4f}", r["rejected"], r["seconds"]])
+        (staging / "sweep.md").write_text(pivot_markdown(rows, axes, metric))
+
+    return out.publish(fill)

@@ -217,13 +217,21 @@ def build_world(scenario: Scenario) -> World:
     trainers, families = _trainers(scenario, dataset, module, spec)
     validators = _validators(scenario, spec, _references(scenario, dataset, module, spec), trainers)
     backend = make_backend(scenario)
+    try:
+        return _build_on(scenario, backend, dataset, spec, genesis, trainers, families, validators)
+    except BaseException:  # an error or an interrupt while building: stop the node fedstake started
+        backend.close()
+        raise
+
+
+def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec: ParamSpec, genesis: torch.Tensor,
+              trainers: list[Trainer], families: list, validators: list[tuple[Validator, int]]) -> World:
+    task, seed = scenario.task, scenario.task.seed
     for role in trainers + [v for v, _ in validators]:
         role.stopwatch = backend.stopwatch  # one clock for chain calls and signatures
     owner: Account = derive_account(seed, "owner")
     deployment = deploy_system(backend, owner, insurance=derive_account(seed, "insurance").address,
                                params=settlement_params(scenario))
-    if scenario.costs.participation != "always" and scenario.edge is None:
-        raise ConfigError("costs.participation", "devices can only weigh costs with an [edge] section")
     stakes = _onboard(deployment, trainers, scenario, validators)
     requester = Requester(derive_account(seed, "requester"))
     budget = task.budget * TOKEN

@@ -9,7 +9,7 @@ arrives as exactly the keys our errors already name. Sections:
   aggregator.*  the aggregator's own parameters (see `make_aggregator`)
   screening.*   max-norm, the largest accepted update norm
   attack.*      <behaviour>.partitions (ids that play it, "0,3") and <behaviour>.<param>
-  flower.*      fraction-train, fraction-evaluate, min-nodes, output-dir
+  flower.*      fraction-train, fraction-evaluate, min-nodes, node-wait, output-dir
 
 Keys outside these sections belong to the user and are left alone. Types
 are checked here; ranges and names are checked by the fedstake
@@ -67,6 +67,7 @@ class FlowerSettings:
     fraction_train: float = 1.0
     fraction_evaluate: float = 1.0
     min_nodes: int = 2
+    node_wait: float = 0.0  # seconds the run waits for min-nodes before failing; 0: as long as it takes
     output_dir: str = ""
 
     def __post_init__(self) -> None:
@@ -75,6 +76,8 @@ class FlowerSettings:
                 raise ConfigError(f"flower.{_kebab(name)}", f"must be in [0, 1], got {getattr(self, name)}")
         if self.min_nodes < 1:
             raise ConfigError("flower.min-nodes", f"must be at least 1, got {self.min_nodes}")
+        if not (self.node_wait >= 0 and math.isfinite(self.node_wait)):
+            raise ConfigError("flower.node-wait", f"must be a number of seconds >= 0, got {self.node_wait}")
 
 
 HONEST = make_behaviour("honest")

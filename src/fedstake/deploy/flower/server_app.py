@@ -9,6 +9,7 @@ held-out data (`protocol.validator.Reference`).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -21,6 +22,7 @@ from fedstake.deploy.flower.config import RunSettings, Scalar, TaskSettings, rea
 from fedstake.deploy.flower.history import write_history
 from fedstake.deploy.flower.strategy import FedstakeStrategy, RootTrainFn
 from fedstake.deploy.flower.task import SERVER, dataset_of, initial_model, model_of, run_seed
+from fedstake.errors import ConfigError
 from fedstake.learn.train import evaluate, local_train
 
 
@@ -59,9 +61,22 @@ def make_strategy(settings: RunSettings) -> FedstakeStrategy:
     )
 
 
+def wait_for_nodes(grid: Grid, needed: int, *, within_s: float, poll_s: float = 0.5) -> None:
+    """Flower's sampling waits for `needed` nodes for ever (a local simulation with fewer nodes
+    hangs silently); with a bound, a run that cannot start fails and says what to change."""
+    deadline = time.monotonic() + within_s
+    while (joined := len(list(grid.get_node_ids()))) < needed:
+        if within_s and time.monotonic() >= deadline:
+            raise ConfigError("flower.min-nodes", f"{joined} of the {needed} nodes joined within {within_s:g} s "
+                              f"(flower.node-wait); start {needed} SuperNodes, or in a local simulation pass "
+                              f"--federation-config num-supernodes={needed}")
+        time.sleep(poll_s)
+
+
 def run_server(grid: Grid, settings: RunSettings) -> Result:
     """All rounds of the task from its genesis model; writes the results when `flower.output-dir` is set."""
     task = settings.task
+    wait_for_nodes(grid, settings.flower.min_nodes, within_s=settings.flower.node_wait)
     strategy = make_strategy(settings)
     initial = to_record(model_of(task)[1].unflatten(initial_model(task)))
     result = strategy.start(grid, initial, num_rounds=task.rounds, evaluate_fn=central_evaluation(task))

@@ -67,8 +67,11 @@ class Rule:
 
     @property
     def min_updates(self) -> int:
+        """Krum's 2f + 3 (and, for Multi-Krum, at least the m it averages), Bulyan's 4f + 3, else 1."""
         f = getattr(self.settings, "assumed_malicious", 0)
-        return {"krum": krum_minimum(f), "multi-krum": krum_minimum(f), "bulyan": bulyan_minimum(f)}.get(self.name, 1)
+        selected = getattr(self.settings, "multi_krum_selected", None) or 0
+        return {"krum": krum_minimum(f), "multi-krum": max(krum_minimum(f), selected),
+                "bulyan": bulyan_minimum(f)}.get(self.name, 1)
 
     def __call__(self, updates: torch.Tensor, weights: torch.Tensor, *,
                  root_update: torch.Tensor | None = None) -> torch.Tensor:

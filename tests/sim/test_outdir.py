@@ -1,0 +1,82 @@
+"""Results directories: a user's files are never deleted, fedstake's own are replaced whole."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from fedstake.errors import ConfigError
+from fedstake.sim.outdir import MARKER, OutputDir
+
+
+def writes(**files):
+    def fill(staging):
+        for name, text in files.items():
+            (staging / name).write_text(text)
+    return fill
+
+
+@pytest.fixture
+def umask_027():
+    previous = os.umask(0o027)
+    yield
+    os.umask(previous)
+
+
+def test_a_new_directory_appears_whole_with_the_umask_permissions_and_a_marker(tmp_path, umask_027):
+    out = OutputDir.claim(tmp_path / "a" / "run", command="simulate").publish(writes(**{"results.json": "{}"}))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750 and stat.S_IMODE((out / "results.json").stat().st_mode) == 0o640
+    assert json.loads((out / MARKER).read_text())["files"] == ["results.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["run"]  # no staging left beside it
+
+
+def test_a_directory_with_a_users_file_is_refused_and_untouched(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(ConfigError, match=r"--out: .* holds files fedstake did not write \(notes.txt, sub/\).*--force"):
+        OutputDir.claim(tmp_path, command="simulate")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sub"]
+
+
+def test_force_replaces_only_fedstakes_own_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    OutputDir.claim(tmp_path, command="simulate", force=True).publish(writes(**{"a.csv": "1", "old.png": "x"}))
+    OutputDir.claim(tmp_path, command="simulate", force=True).publish(writes(**{"a.csv": "2"}))
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "a.csv").read_text() == "2"
+    assert not (tmp_path / "old.png").exists()  # the previous run's file, fedstake's own
+    assert json.loads((tmp_path / MARKER).read_text())["files"] == ["a.csv"]
+
+
+def test_a_directory_fedstake_wrote_is_rewritten_without_force(tmp_path):
+    OutputDir.claim(tmp_path / "run", command="sweep").publish(writes(**{"sweep.json": "[1]"}))
+    OutputDir.claim(tmp_path / "run", command="sweep").publish(writes(**{"sweep.json": "[1, 2]"}))
+    assert (tmp_path / "run" / "sweep.json").read_text() == "[1, 2]"
+
+
+def test_an_out_that_is_a_file_or_under_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("mine")
+    with pytest.raises(ConfigError, match="is a file"):
+        OutputDir.claim(tmp_path / "f", command="simulate")
+    with pytest.raises(ConfigError, match="is a file, so"):
+        OutputDir.claim(tmp_path / "f" / "run", command="simulate")
+    assert (tmp_path / "f").read_text() == "mine"
+
+
+def test_a_failing_writer_leaves_the_previous_files_and_no_staging(tmp_path):
+    out = OutputDir.claim(tmp_path, command="simulate", force=True)
+    out.publish(writes(**{"a.csv": "1"}))
+
+    def explode(staging):
+        (staging / "a.csv").write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        out.publish(explode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "a.csv"] and (tmp_path / "a.csv").read_text() == "1"
+
+
+def test_a_writer_may_not_make_folders(tmp_path):
+    with pytest.raises(ValueError, match="files only"):
+        OutputDir.claim(tmp_path / "run", command="simulate").publish(lambda staging: (staging / "sub").mkdir())
+    assert not (tmp_path / "run").exists()
