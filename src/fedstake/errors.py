@@ -65,3 +65,32 @@ class Interrupted(KeyboardInterrupt):
     def exit_code(self) -> int:
         """The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
         return 128 + self.signum
+
+
+class KeystoreError(FedstakeError):
+    """A key file or its passphrase cannot be used; `source` names the file or variable."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class ArtifactError(FedstakeError, ValueError):
+    """A published artifact (manifest, rewards table, model file) is malformed, or its
+    content does not match the hash or root it is named by; `where` names the file
+    and, inside it, the field."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class ManifestError(ArtifactError):
+    """A deployment manifest is malformed; `where` is the field (e.g. `contracts.TaskMarket.address`)."""
+
+
+class FetchError(FedstakeError):
+    """A published artifact could not be fetched: absent from a store, or its server
+    unreachable or answering with an error."""

@@ -98,6 +98,10 @@ class ChainBackend(ABC):
         """The latest block's timestamp."""
 
     @abstractmethod
+    def block_number(self) -> int:
+        """The latest block's number (a manifest records where its contracts' history starts)."""
+
+    @abstractmethod
     def advance_time(self, seconds: int) -> None:
         """Move the chain's clock forward (test networks only)."""
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fedstake.errors import CompileError
+from fedstake.files import write_atomically
 
 CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket")
 
@@ -90,14 +90,6 @@ def _compile_source(name: str, source_dir: Path, optimize: str) -> Artifact:
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 @cache
 def load_artifact(name: str, optimize: str = "gas", source_dir: Path | None = None) -> Artifact:
     """The compiled artifact for contract `name` (in `source_dir`, default the
@@ -118,5 +110,5 @@ def load_artifact(name: str, optimize: str = "gas", source_dir: Path | None = No
         "bytecode": artifact.bytecode.hex(),
         "runtime_bytecode": artifact.runtime_bytecode.hex(),
     }
-    _write_atomically(cached, json.dumps(payload))
+    write_atomically(cached, json.dumps(payload))
     return artifact

@@ -98,6 +98,9 @@ class EmbeddedBackend(ChainBackend):
     def timestamp(self) -> int:
         return self._patch.timestamp
 
+    def block_number(self) -> int:
+        return self._patch.block_number
+
     def advance_time(self, seconds: int) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")

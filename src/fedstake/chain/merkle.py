@@ -50,12 +50,22 @@ class MerkleTree:
     def __contains__(self, leaf: bytes) -> bool:
         return leaf in self._position
 
-    def proof(self, leaf: bytes) -> list[bytes]:
-        """Sibling hashes from `leaf` up to (not including) the root."""
+    @property
+    def nodes(self) -> tuple[bytes, ...]:
+        """Every node in StandardMerkleTree's array layout: the root first, the sorted leaves
+        last (the smallest at the end); node i's children are 2i + 1 and 2i + 2."""
+        return tuple(self._nodes)
+
+    def index(self, leaf: bytes) -> int:
+        """Where `leaf` sits in `nodes` (a StandardMerkleTree dump's `treeIndex`)."""
         try:
-            index = self._position[leaf]
+            return self._position[leaf]
         except KeyError:
             raise KeyError(f"leaf 0x{leaf.hex()} is not in the tree") from None
+
+    def proof(self, leaf: bytes) -> list[bytes]:
+        """Sibling hashes from `leaf` up to (not including) the root."""
+        index = self.index(leaf)
         path = []
         while index > 0:
             sibling = index + 1 if index % 2 == 1 else index - 1

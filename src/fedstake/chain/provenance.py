@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import ContractHandle
+from fedstake.chain.manifest import Manifest, check_chain
 from fedstake.chain.market import ZERO32, RoundResult, TaskMarket, chain_provenance
 from fedstake.chain.models import ModelRecord, ModelRegistry
-from fedstake.errors import ChainError, ContractRevert
+from fedstake.errors import ChainError, ContractRevert, ManifestError
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,16 @@ def read_provenance(backend: ChainBackend, registry_address: str, task_id: int) 
             raise ChainError(f"round {number} of task {task_id} is not final on chain")
         rounds.append(result)
     return Provenance(task_id, owner, record, rounds)
+
+
+def read_manifest_provenance(manifest: Manifest, *, rpc_url: str | None = None) -> Provenance:
+    """`read_provenance` from a manifest alone: its chain, its ModelRegistry and its task,
+    on the node at `rpc_url`, else the one the manifest names."""
+    from fedstake.chain.rpc import RpcBackend  # deferred: web3 costs about a second to import
+
+    url = rpc_url or manifest.rpc_url
+    if not url:
+        raise ManifestError("rpc_url", "missing: the manifest names no node, so an RPC URL must be given")
+    with RpcBackend.over_http(url) as chain:
+        check_chain(manifest, chain)
+        return read_provenance(chain, manifest.address("ModelRegistry"), manifest.task_id)

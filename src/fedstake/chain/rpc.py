@@ -275,6 +275,10 @@ class RpcBackend(ChainBackend):
         with _reverts_as_contract_revert():
             return self._w3.eth.get_block("latest")["timestamp"]
 
+    def block_number(self) -> int:
+        with _reverts_as_contract_revert():
+            return self._w3.eth.block_number
+
     def advance_time(self, seconds: int) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")

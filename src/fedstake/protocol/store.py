@@ -1,0 +1,100 @@
+"""A run's published artifacts on disk: global models by hash, settled rewards tables by round.
+
+The chain holds hashes and roots; these files hold what they commit to,
+so any party can take a round's model or rewards table and check it
+against the chain. The layout and the checks belong to the protocol, not
+to a transport: the simulator writes a run directory, a deployed
+validator serves the same directory over HTTP (`deploy/publish.py`), and
+a reader applies the same checks wherever the bytes came from. Hence
+this module lives with the roles, below every transport:
+
+    manifest.json                      the contracts (chain/manifest.py)
+    models/0x<keccak256>.safetensors   a model's canonical bytes (proof/codec.py), named by their hash
+    tables/round-<N>.json              the table settled in round N, a StandardMerkleTree dump
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from eth_utils import keccak
+
+from fedstake.chain.manifest import MANIFEST
+from fedstake.chain.rewards_dump import dumps_rewards, load_rewards
+from fedstake.errors import ArtifactError, FetchError
+from fedstake.files import write_atomically
+from fedstake.protocol.ledger import PublishedTable
+
+MODELS = "models"
+TABLES = "tables"
+_PUBLISHED = re.compile(rf"{re.escape(MANIFEST)}|{MODELS}/0x[0-9a-f]{{64}}\.safetensors|{TABLES}/round-[1-9][0-9]*\.json")
+
+
+def model_name(model_hash: bytes) -> str:
+    """Where the model hashing to `model_hash` is published, relative to the run directory."""
+    if len(model_hash) != 32:
+        raise ValueError("a model hash is 32 bytes")
+    return f"{MODELS}/0x{model_hash.hex()}.safetensors"
+
+
+def table_name(round: int) -> str:
+    """Where the rewards table settled in `round` is published, relative to the run directory."""
+    if round < 1:
+        raise ValueError("rounds are numbered from 1")
+    return f"{TABLES}/round-{round}.json"
+
+
+def is_published_name(name: str) -> bool:
+    """True for the names above: the only files a run directory publishes (keys stay private)."""
+    return _PUBLISHED.fullmatch(name) is not None
+
+
+def checked_model(payload: bytes, model_hash: bytes, *, source: str) -> bytes:
+    """`payload`, once its keccak256 is `model_hash` (the hash the chain records)."""
+    actual = keccak(payload)
+    if actual != model_hash:
+        raise ArtifactError(source, f"the bytes hash to 0x{actual.hex()}, not to the model hash 0x{model_hash.hex()}")
+    return payload
+
+
+def parse_table(text: str | bytes, *, source: str, root: bytes | None = None) -> PublishedTable:
+    """A published table, every leaf and node recomputed; with `root` (the chain's
+    rewards root, say), also checked to be the table that root commits to."""
+    entries, tree = load_rewards(text, source=source)
+    if root is not None and tree.root != root:
+        raise ArtifactError(source, f"its root 0x{tree.root.hex()} is not the expected root 0x{root.hex()}")
+    return PublishedTable(entries, tree)
+
+
+class ArtifactStore:
+    """The artifacts under one run directory; reads re-check what they return."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def put_model(self, payload: bytes) -> bytes:
+        """Store a model's canonical bytes; returns their keccak256, the name they are stored under."""
+        model_hash = keccak(payload)
+        write_atomically(self.root / model_name(model_hash), payload)
+        return model_hash
+
+    def get_model(self, model_hash: bytes) -> bytes:
+        path = self.root / model_name(model_hash)
+        return checked_model(self._read(path), model_hash, source=str(path))
+
+    def put_table(self, round: int, table: PublishedTable) -> Path:
+        """Publish the table settled in `round` (it must hold at least one entry)."""
+        return write_atomically(self.root / table_name(round), dumps_rewards(table.entries))
+
+    def get_table(self, round: int, *, root: bytes | None = None) -> PublishedTable:
+        path = self.root / table_name(round)
+        return parse_table(self._read(path), source=str(path), root=root)
+
+    @staticmethod
+    def _read(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise FetchError(f"{path}: not in the store") from None

@@ -1,0 +1,30 @@
+import os
+import stat
+
+import pytest
+
+from fedstake.files import write_atomically
+
+
+def test_a_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path):
+    target = tmp_path / "deep" / "table.json"
+    write_atomically(target, "old")
+    write_atomically(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(target.parent) == ["table.json"]
+
+
+def test_the_file_gets_the_mode_asked_for(tmp_path):
+    write_atomically(tmp_path / "public", "x")
+    write_atomically(tmp_path / "secret", "x", mode=0o600)
+    assert stat.S_IMODE((tmp_path / "public").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
+
+
+def test_without_replace_an_existing_file_is_kept_and_the_write_fails(tmp_path):
+    target = tmp_path / "key.json"
+    write_atomically(target, "first", replace=False)
+    with pytest.raises(FileExistsError):
+        write_atomically(target, "second", replace=False)
+    assert target.read_text() == "first"
+    assert os.listdir(tmp_path) == ["key.json"]
