@@ -24,6 +24,7 @@ def closed(anvil_node, actors):
     task_id = staked_task(system, actors, rounds=1)
     finalize(system, actors, task_id, 1, Rewards({actors.trainer.address: (10 * TOKEN, 1)}).result(b"final"))
     system.market.close_task(task_id, sender=actors.requester)
+    system.models.mint_model(task_id, sender=actors.requester)
     yield backend, system, build_manifest(system, task_id=task_id, deployment_block=first_block,
                                           rpc_url=anvil_node.url)
     undo()

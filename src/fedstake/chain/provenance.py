@@ -49,7 +49,8 @@ def read_provenance(backend: ChainBackend, registry_address: str, task_id: int) 
     try:
         owner = models.owner_of(task_id)
     except ContractRevert:
-        raise ChainError(f"task {task_id} has no model NFT (not closed yet, or no round was final)") from None
+        raise ChainError(f"task {task_id} has no model NFT: not closed yet, no round was final, or not "
+                         "minted yet (anyone can send ModelRegistry.mint_model(task) once it is closed)") from None
     record = models.record(task_id)
     market = TaskMarket(ContractHandle(backend, record.market, load_artifact("TaskMarket")))
     rounds = []
