@@ -226,3 +226,34 @@ def test_the_edge_summary_names_stragglers_and_offline_devices_and_pipes_are_not
     assert "missed the 300 s deadline" in edge and "payout latency p50" in edge
     final = next(line for line in result.output.splitlines() if line.startswith("final accuracy"))
     assert len(final) > 80 and "refunded" in final and final.endswith(" s)")  # one line, not wrapped at 80
+
+
+# --- keys -------------------------------------------------------------------------------------------------------
+
+def test_account_new_writes_a_private_keystore_once_and_show_reads_it_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDSTAKE_PASSPHRASE", "correct horse")
+    key = tmp_path / "trainer.json"
+    made = runner.invoke(app, ["account", "new", "--out", str(key), "--passphrase-env", "FEDSTAKE_PASSPHRASE"])
+    assert made.exit_code == 0, made.output
+    address = made.output.strip()
+    assert address.startswith("0x") and len(address) == 42 and (key.stat().st_mode & 0o777) == 0o600
+    again = runner.invoke(app, ["account", "new", "--out", str(key), "--passphrase-env", "FEDSTAKE_PASSPHRASE"])
+    assert again.exit_code == 2 and "refusing to overwrite" in again.output
+    (tmp_path / "pass").write_text("correct horse\n")
+    shown = runner.invoke(app, ["account", "show", str(key), "--passphrase-file", str(tmp_path / "pass")])
+    assert shown.exit_code == 0 and shown.output.strip() == address
+    monkeypatch.setenv("FEDSTAKE_PASSPHRASE", "wrong")
+    wrong = runner.invoke(app, ["account", "show", str(key), "--passphrase-env", "FEDSTAKE_PASSPHRASE"])
+    assert wrong.exit_code == 2 and "wrong passphrase" in wrong.output
+    neither = runner.invoke(app, ["account", "new", "--out", str(tmp_path / "other.json")])
+    assert neither.exit_code == 2 and "give exactly one" in neither.output and not (tmp_path / "other.json").exists()
+
+
+def test_verify_model_needs_a_manifest_or_all_three_flags(tmp_path):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"")
+    missing = runner.invoke(app, ["verify-model", "--model", str(model), "--task", "1"])
+    assert missing.exit_code == 2 and "--rpc-url, --registry: missing" in missing.output
+    (tmp_path / "manifest.json").write_text("{}")
+    broken = runner.invoke(app, ["verify-model", "--model", str(model), "--manifest", str(tmp_path / "manifest.json")])
+    assert broken.exit_code == 2 and "--manifest:" in broken.output

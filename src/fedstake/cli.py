@@ -138,7 +138,13 @@ def simulate(
             results, world = run_scenario(scenario, on_round=on_round)
         except FedstakeError as exc:
             _fail(str(exc), 1)
-    written = write_run(results, outdir, extra=lambda staging: write_report(results, world, staging))
+    from fedstake.sim.publish import write_artifacts
+
+    def extra(staging: Path) -> None:
+        write_report(results, world, staging)
+        write_artifacts(world, staging)
+
+    written = write_run(results, outdir, extra=extra)
     _print_summary(console, results, written)
 
 
@@ -276,19 +282,41 @@ def _open_backend(backend: str, rpc_url: str | None):
 @app.command("verify-model")
 def verify_model(
     model: Path = typer.Option(..., "--model", help="The model file (safetensors) to check."),
-    task: int = typer.Option(..., "--task", min=1, help="The task whose model NFT to check against."),
-    rpc_url: str = typer.Option(..., "--rpc-url", help="JSON-RPC URL of the chain the task ran on."),
-    registry: str = typer.Option(..., "--registry", help="ModelRegistry address (results.json: chain.contracts)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest",
+                                            help="A run's manifest.json: chain, task and registry in one file."),
+    task: Optional[int] = typer.Option(None, "--task", min=1, help="The task whose model NFT to check against."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="JSON-RPC URL of the chain the task ran on "
+                                          "(with --manifest: instead of the one it names)."),
+    registry: Optional[str] = typer.Option(None, "--registry",
+                                           help="ModelRegistry address (results.json: chain.contracts)."),
 ) -> None:
-    """Check a model file against its on-chain record and print its provenance."""
+    """Check a model file against its on-chain record and print its provenance: from a run's
+    manifest.json alone, or from --task, --rpc-url and --registry."""
     from eth_utils import is_address
 
-    from fedstake.chain.provenance import read_provenance
+    from fedstake.chain.manifest import read_manifest
+    from fedstake.chain.provenance import read_manifest_provenance, read_provenance
     from fedstake.chain.rpc import RpcBackend
     from fedstake.proof.codec import DecodeError, decode_update, model_hash
 
-    if not is_address(registry):
-        _fail(f"--registry: {registry!r} is not an address", 2)
+    run_manifest = None
+    if manifest is not None:
+        if task is not None or registry is not None:
+            _fail("--manifest names the task and the registry: drop --task and --registry", 2)
+        try:
+            run_manifest = read_manifest(manifest)
+        except FedstakeError as exc:
+            _fail(f"--manifest: {exc}", 2)
+        task, rpc_url = run_manifest.task_id, rpc_url or run_manifest.rpc_url
+        if rpc_url is None:
+            _fail(f"--rpc-url: {manifest} names no node (the run's chain ended with it); give the node's URL", 2)
+    else:
+        missing = [flag for flag, value in (("--task", task), ("--rpc-url", rpc_url), ("--registry", registry))
+                   if value is None]
+        if missing:
+            _fail(f"{', '.join(missing)}: missing; give them, or a run's --manifest", 2)
+        if not is_address(registry):
+            _fail(f"--registry: {registry!r} is not an address", 2)
     try:
         payload = model.read_bytes()
     except OSError as exc:
@@ -299,8 +327,11 @@ def verify_model(
         _fail(f"--model: {model} is not a safetensors model file", 2)
     _checked(lambda: _check_node(rpc_url, "--rpc-url"))
     try:
-        with RpcBackend.over_http(rpc_url) as chain:
-            record = read_provenance(chain, registry, task)
+        if run_manifest is not None:
+            record = read_manifest_provenance(run_manifest, rpc_url=rpc_url)
+        else:
+            with RpcBackend.over_http(rpc_url) as chain:
+                record = read_provenance(chain, registry, task)
     except FedstakeError as exc:
         _fail(str(exc), 1)
     _print_provenance(record)
@@ -348,6 +379,60 @@ def node(
     finally:
         anvil.stop()
     raise typer.Exit(code)
+
+
+account_app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
+                          context_settings={"help_option_names": ["-h", "--help"]},
+                          help="Ethereum keystore files: one per participant, encrypted with its passphrase.")
+app.add_typer(account_app, name="account")
+
+_PASSPHRASE_ENV = typer.Option(None, "--passphrase-env", help="Environment variable holding the passphrase.")
+_PASSPHRASE_FILE = typer.Option(None, "--passphrase-file", help="File holding the passphrase (one line).")
+
+
+def _passphrase(env: str | None, file: Path | None) -> str:
+    from fedstake.chain.keystore import read_passphrase
+
+    if (env is None) == (file is None):
+        _fail("--passphrase-env / --passphrase-file: give exactly one (the passphrase never goes on the command line)",
+              2)
+    try:
+        return read_passphrase(env=env, file=file)
+    except FedstakeError as exc:
+        _fail(str(exc), 2)
+
+
+@account_app.command("new")
+def account_new(
+    out: Path = typer.Option(..., "--out", "-o", help="The keystore file to create (never overwritten)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Make a new random key and save it as an encrypted keystore file (mode 0600); print its address."""
+    from fedstake.chain.keystore import create_keystore
+
+    passphrase = _passphrase(passphrase_env, passphrase_file)
+    try:
+        account = create_keystore(out, passphrase)
+    except FedstakeError as exc:
+        _fail(f"--out: {exc}", 2)
+    typer.echo(account.address)
+
+
+@account_app.command("show")
+def account_show(
+    key: Path = typer.Argument(..., help="A keystore file."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Decrypt a keystore file (so the passphrase is checked) and print its address."""
+    from fedstake.chain.keystore import load_keystore
+
+    passphrase = _passphrase(passphrase_env, passphrase_file)
+    try:
+        typer.echo(load_keystore(key, passphrase).address)
+    except FedstakeError as exc:
+        _fail(str(exc), 2)
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
 from eth_utils import keccak
 
 from fedstake.chain.anvil import free_port

@@ -42,10 +42,13 @@ def test_verify_model_accepts_the_real_model_and_rejects_a_tampered_one(node, tm
     args = ["--task", str(data["chain"]["task_id"]), "--rpc-url", node.url,
             "--registry", data["chain"]["contracts"]["ModelRegistry"]]
     [printed] = [line.split("verify", 1)[1] for line in result.output.splitlines() if line.startswith("  verify ")]
-    assert shlex.split(printed) == ["fedstake", "verify-model", "--model", str(out / "model.safetensors"), *args]
-    ok = runner.invoke(app, shlex.split(printed)[1:])  # the command the summary prints, as printed
+    assert shlex.split(printed) == ["fedstake", "verify-model", "--model", str(out / "model.safetensors"),
+                                    "--manifest", str(out / "manifest.json")]
+    ok = runner.invoke(app, shlex.split(printed)[1:])  # the command the summary prints, as printed: the manifest alone
     assert ok.exit_code == 0, ok.output
     assert "verified" in ok.output and "provenance of model NFT" in ok.output
+    explicit = runner.invoke(app, ["verify-model", "--model", str(out / "model.safetensors"), *args])
+    assert explicit.exit_code == 0, explicit.output
     tensors = load_file(out / "model.safetensors")
     tensors["fc2.bias"][0] += 1e-3
     save_file(tensors, tmp_path / "tampered.safetensors")
@@ -54,3 +57,27 @@ def test_verify_model_accepts_the_real_model_and_rejects_a_tampered_one(node, tm
     wrong_task = runner.invoke(app, ["verify-model", "--model", str(out / "model.safetensors"), *args[2:],
                                      "--task", "99"])
     assert wrong_task.exit_code == 1 and "has no model NFT" in wrong_task.output
+    mixed = runner.invoke(app, ["verify-model", "--model", str(out / "model.safetensors"),
+                                "--manifest", str(out / "manifest.json"), "--task", "1"])
+    assert mixed.exit_code == 2 and "drop --task" in mixed.output
+
+
+def test_a_run_directory_publishes_its_manifest_models_and_tables(node, tmp_path):
+    """Every round's model under its hash and every settled table, checkable against the chain."""
+    from fedstake.chain.manifest import attach, read_manifest
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.protocol.store import ArtifactStore
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["simulate", "-o", str(out), "-q", *sum((["--set", s] for s in SHORT), []),
+                                      "--set", "chain.backend=rpc", "--set", f"chain.rpc-url={node.url}"])
+    assert result.exit_code == 0, result.output
+    data, manifest, store = json.loads((out / "results.json").read_text()), read_manifest(out / "manifest.json"), \
+        ArtifactStore(out)
+    with RpcBackend.over_http(node.url) as chain:
+        market = attach(manifest, chain).market
+        for number, row in enumerate(data["rounds"], 1):
+            final = market.final_result(manifest.task_id, number)
+            assert store.get_model(final.model_hash)  # re-hashed on read
+            table = store.get_table(number, root=final.rewards_root)  # settle-every = 1: a table each round
+            assert table.total == final.cumulative_total and "0x" + final.rewards_root.hex() == row["rewards_root"]

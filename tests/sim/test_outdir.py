@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from fedstake.errors import ConfigError
-from fedstake.sim.outdir import MARKER, OutputDir
+from fedstake.sim.outdir import MARKER, OutputDir, owned_files
 
 
 def writes(**files):
@@ -76,7 +76,19 @@ def test_a_failing_writer_leaves_the_previous_files_and_no_staging(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "a.csv"] and (tmp_path / "a.csv").read_text() == "1"
 
 
-def test_a_writer_may_not_make_folders(tmp_path):
-    with pytest.raises(ValueError, match="files only"):
-        OutputDir.claim(tmp_path / "run", command="simulate").publish(lambda staging: (staging / "sub").mkdir())
-    assert not (tmp_path / "run").exists()
+def test_files_in_folders_are_owned_replaced_and_cleaned_while_a_users_file_beside_them_stays(tmp_path):
+    def run(*names):
+        def fill(staging):
+            for name in names:
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                (staging / name).write_text(name)
+        return fill
+
+    out = OutputDir.claim(tmp_path / "run", command="simulate")
+    out.publish(run("results.json", "tables/round-1.json", "tables/round-2.json", "models/a.bin"))
+    (tmp_path / "run" / "tables" / "notes.txt").write_text("mine")
+    again = OutputDir.claim(tmp_path / "run", command="simulate")  # its own folders are not in the way
+    again.publish(run("results.json", "tables/round-1.json"))
+    left = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*"))
+    assert left == [MARKER, "results.json", "tables", "tables/notes.txt", "tables/round-1.json"]
+    assert owned_files(tmp_path / "run") == {"results.json", "tables/round-1.json"}

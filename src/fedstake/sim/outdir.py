@@ -4,8 +4,9 @@ Every command that writes a directory (`simulate`, `sweep`, `compare`, and
 any later one) claims it first, before any work: an `--out` that is a file,
 or a directory holding anything fedstake did not write, is refused with a
 message that offers `force`. A results directory carries a marker
-(`MARKER`, JSON: the command and the files it wrote), so a rerun into the
-same directory knows its own files from the user's. Even with `force`,
+(`MARKER`, JSON: the command and the files it wrote, as paths relative to
+the directory: a run's published models and tables sit in folders), so a
+rerun into the same directory knows its own files from the user's. Even with `force`,
 only fedstake's own files are replaced: each by an atomic rename, files of
 the previous run that this one does not write are removed (they are
 fedstake's), the user's stay untouched. A new directory appears whole,
@@ -39,11 +40,14 @@ def owned_files(directory: Path) -> frozenset[str]:
 
 
 def _foreign(directory: Path, owned: frozenset[str]) -> list[str]:
-    """Entries fedstake did not write; a subdirectory is named with a trailing slash. A staging
-    folder a killed run left behind is fedstake's, and not in the way."""
+    """Entries fedstake did not write; a subdirectory is named with a trailing slash, and is
+    fedstake's when it wrote files in it. A staging folder a killed run left behind is
+    fedstake's, and not in the way."""
+    folders = {name.split("/", 1)[0] for name in owned if "/" in name}
     names = []
     for entry in sorted(directory.iterdir()):
-        if entry.name != MARKER and entry.name not in owned and not entry.name.startswith(_STAGING):
+        mine = entry.name in owned or (entry.is_dir() and entry.name in folders)
+        if entry.name != MARKER and not mine and not entry.name.startswith(_STAGING):
             names.append(entry.name + ("/" if entry.is_dir() else ""))
     return names
 
@@ -88,8 +92,9 @@ class OutputDir:
         return cls(path, command, owned)
 
     def publish(self, fill: Callable[[Path], None]) -> Path:
-        """`fill(staging)` writes the run's files (plain files, no folders) into a staging
-        directory; then they replace fedstake's previous files in the results directory."""
+        """`fill(staging)` writes the run's files into a staging directory; then they replace
+        fedstake's previous files in the results directory, one by one (a user's file in a
+        folder fedstake writes to stays)."""
         fresh = not self.path.exists()
         if fresh:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,9 +104,7 @@ class OutputDir:
         staging.mkdir()  # mkdir honours the umask, unlike tempfile.mkdtemp's 0700
         try:
             fill(staging)
-            written = sorted(p.name for p in staging.iterdir())
-            if any((staging / name).is_dir() for name in written):
-                raise ValueError("a results directory holds files only; a writer made a folder")
+            written = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
             self._write_marker(staging, written)
             if fresh:
                 staging.rename(self.path)
@@ -121,10 +124,13 @@ class OutputDir:
         """Each new file by an atomic rename, then the previous run's leftovers (fedstake's own),
         the marker last: an interruption leaves every file whole and the user's untouched."""
         for name in written:
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, self.path / name)
         for name in sorted(self.owned - set(written)):
             stale = self.path / name
             if stale.is_file() or stale.is_symlink():
                 stale.unlink()
+                if stale.parent != self.path and not any(stale.parent.iterdir()):
+                    stale.parent.rmdir()  # a folder only fedstake's files were in
         os.replace(staging / MARKER, self.path / MARKER)
-        staging.rmdir()
+        shutil.rmtree(staging)  # only the folders the files were moved out of are left

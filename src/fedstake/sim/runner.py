@@ -180,6 +180,9 @@ def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: Pa
     rows, claim_every = [], scenario.rewards.claim_every
     for round_number in range(1, scenario.task.rounds + 1):
         report = run_round(world.session, round_number, transport)
+        world.keep_model(report.outcome.new_params)
+        if report.outcome.table is not None and report.outcome.table.entries:  # an empty one commits to nothing
+            world.tables[round_number] = report.outcome.table
         world.forfeited.update(d.accused for d in report.settlement.disputes if d.kind == "update" and d.upheld)
         row = _round_row(world, report, accountant)
         if world.edge is not None:

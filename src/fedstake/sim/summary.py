@@ -132,8 +132,7 @@ def edge(results: Results) -> str | None:
 def _verify(results: Results, out: Path) -> str:
     chain = results.chain
     if chain["backend"] == "rpc" and chain.get("rpc_url"):
-        return (f"fedstake verify-model --model {out / 'model.safetensors'} --task {chain['task_id']} "
-                f"--rpc-url {chain['rpc_url']} --registry {chain['contracts']['ModelRegistry']}")
+        return f"fedstake verify-model --model {out / 'model.safetensors'} --manifest {out / 'manifest.json'}"
     where = "the anvil node started for this run" if chain["backend"] == "rpc" else "the embedded chain"
     return (f"{where} ended with the run; to check the model later, run the scenario against a node that stays "
             "(`fedstake node`, then chain.backend = \"rpc\" and chain.rpc-url)")

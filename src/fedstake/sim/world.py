@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from eth_utils import keccak
 
 from fedstake.chain.accounts import Account, derive_account
 from fedstake.chain.backend import ChainBackend
@@ -28,6 +29,7 @@ from fedstake.proof.codec import model_hash, params_bytes
 from fedstake.proof.pol import PolRules
 from fedstake.proof.screening import ScreeningRules
 from fedstake.protocol.clock import SimulatedClock
+from fedstake.protocol.ledger import PublishedTable
 from fedstake.protocol.requester import Requester
 from fedstake.protocol.round import TaskSession
 from fedstake.protocol.scoring import ScoringRules
@@ -58,6 +60,16 @@ class World:
     claimed: dict[str, tuple[int, int]] = field(default_factory=dict)  # account -> (amount, rounds) claimed
     forfeited: set[str] = field(default_factory=set)
     credited: dict[str, int] = field(default_factory=dict)  # account -> rewards in final roots so far
+    deployment_block: int = 0  # at or before the first contract's creation (the manifest's)
+    tables: dict[int, PublishedTable] = field(default_factory=dict)  # round -> the table it settled
+    models: dict[bytes, bytes] = field(default_factory=dict)  # model hash -> canonical bytes, every round's
+
+    def keep_model(self, flat: torch.Tensor) -> bytes:
+        """Keep a global model's canonical bytes for publishing; returns its hash (the chain's)."""
+        payload = params_bytes(self.trainers[0].spec.unflatten(flat))
+        model = keccak(payload)
+        self.models[model] = payload
+        return model
 
     @property
     def accounts(self) -> list[str]:
@@ -230,6 +242,7 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     for role in trainers + [v for v, _ in validators]:
         role.stopwatch = backend.stopwatch  # one clock for chain calls and signatures
     owner: Account = derive_account(seed, "owner")
+    deployment_block = backend.block_number() + 1
     deployment = deploy_system(backend, owner, insurance=derive_account(seed, "insurance").address,
                                params=settlement_params(scenario))
     stakes = _onboard(deployment, trainers, scenario, validators)
@@ -260,5 +273,7 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),
                          num_params=spec.size, round_budget=session.round_budget)
-    return World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers, families,
-                 stakes, task_id, session, genesis_hash, edge)
+    world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers, families,
+                  stakes, task_id, session, genesis_hash, edge, deployment_block=deployment_block)
+    world.keep_model(genesis)
+    return world
