@@ -101,5 +101,5 @@ class Auditor:
                 dispute.votes[voter.address] = uphold
             except ContractRevert:
                 continue
-        self.settler.resolve(dispute, voters[0])
+        self.settler.resolve(dispute, self.settler.part(voters[0].account))
         return dispute

@@ -106,8 +106,9 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
         v.address: v.conclude(assessments[v.address], shared, ledger=session.ledger, settles=session.settles(round))
         for v in session.validators
     }
-    settlement = session.settler.settle(round, session.validators, outcomes, _audit(session, task, outcomes))
-    winner = settlement.winner
+    ports = [session.settler.local_port(v, outcomes[v.address].result, round) for v in session.validators]
+    settlement = session.settler.settle(round, ports, _audit(session, task, outcomes))
+    winner = next(o for o in outcomes.values() if o.result.hash(session.task_id, round) == settlement.final_hash)
     session.previous_change = winner.new_params - session.global_params
     session.global_params, session.model_hash = winner.new_params, winner.result.model_hash
     session.ledger = winner.ledger.fork()
@@ -125,8 +126,9 @@ def _audit(session: TaskSession, task: RoundTask, outcomes: dict[str, RoundOutco
     if session.pol is None or session.reveal is None:
         return None
 
-    def after_quorum(final_hash: bytes, proposer: Validator) -> list[AuditRecord]:
+    def after_quorum(final_hash: bytes, proposer_address: str) -> list[AuditRecord]:
         agreed = next(o for o in outcomes.values() if o.result.hash(session.task_id, task.round) == final_hash)
+        proposer = next(v for v in session.validators if v.address == proposer_address)
         auditor = Auditor(session.settler, session.pol, proposer.reference)
         return auditor.audit(task, final_hash, proposer, session.validators, agreed.accepted, session.reveal)
 

@@ -1,25 +1,33 @@
 """A round's result on chain: proposals, attestations, disputes, finality.
 
-Every active validator computed its own outcome. The round's proposer
-(rotating) posts its result; each other validator attests a posted result
-equal to its own, or posts its own. Each validator then disputes every
-posted result that differs from its own and votes on every dispute by
-the same test (uphold what differs from its own result). Disputes are
-resolved, the surviving result's challenge window is waited out on the
-chain's clock, and the round is finalised. With less than a third of the
-weight dishonest, the honest result is the one that ends final and the
-dishonest proposers are the ones slashed.
+Every active validator computed its own outcome. Settling it is split in
+two. `ValidatorSettlement` is one validator's part, acting with its own
+key and deciding only from its own result and what the chain shows: post
+(attest a posted result equal to its own, or propose its own), challenge
+every posted result that differs from its own, vote on a result dispute
+by the same test. `RoundSettler` drives the task's validators through
+those steps in the round's rotation, each through a `SettlementPort`:
+in the simulator a port is the validator's part in this process; in a
+deployment it is a message to the validator's own node, which runs the
+same `ValidatorSettlement` there. The driver holds no key: resolving,
+re-checking quorum and finalising (which anyone may do) also go through
+a validator's port.
+
+Disputes are resolved, the surviving result's challenge window is
+waited out on the chain's clock, and the round is finalised. With less
+than a third of the weight dishonest, the honest result is the one that
+ends final and the dishonest proposers are the ones slashed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
-from fedstake.chain.market import ZERO32, DisputeStatus, TaskMarket
+from fedstake.chain.accounts import Account
+from fedstake.chain.market import ZERO32, DisputeStatus, RoundResult, TaskMarket
 from fedstake.errors import ContractRevert, ProtocolError
 from fedstake.protocol.clock import Clock
-from fedstake.protocol.validator import RoundOutcome, Validator
 
 
 @dataclass
@@ -45,7 +53,6 @@ class DisputeRecord:
 @dataclass
 class Settlement:
     final_hash: bytes
-    winner: RoundOutcome
     proposals: list[ProposalRecord]
     disputes: list[DisputeRecord]
     finalized_at: int
@@ -54,88 +61,205 @@ class Settlement:
     audits: list = field(default_factory=list)
 
 
-def _rotation(validators: Sequence[Validator], round: int) -> list[Validator]:
-    start = (round - 1) % len(validators)
-    return list(validators[start:]) + list(validators[:start])
+class ValidatorSettlement:
+    """One validator's part in settling a round of one task, with its own key.
+
+    Every step is safe to repeat and to run concurrently with the other
+    validators' steps: a proposal someone else posted first is attested
+    instead, a dispute someone else opened first is left to them.
+    """
+
+    def __init__(self, market: TaskMarket, task_id: int, account: Account, clock: Clock) -> None:
+        self.market, self.task_id, self.account, self.clock = market, task_id, account, clock
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def post(self, round: int, result: RoundResult) -> bool:
+        """Attest `result` if it is posted already, else propose it; True if this validator proposed."""
+        mine = result.hash(self.task_id, round)
+        if self.market.proposal(self.task_id, round, mine).proposer == _NOBODY:
+            try:
+                self.market.propose_round(self.task_id, round, result, sender=self.account)
+                return True
+            except ContractRevert as exc:
+                if exc.reason != "rounds: already proposed":  # another validator posted it meanwhile
+                    raise
+        self.market.attest_round(self.task_id, round, mine, sender=self.account)
+        return False
+
+    def challenge(self, round: int, mine: bytes, posted: Sequence[bytes]) -> list[tuple[bytes, int]]:
+        """Dispute every posted result other than `mine`; returns (result hash, dispute id) of those it opened."""
+        opened = []
+        for result_hash in posted:
+            if result_hash == mine:
+                continue
+            try:
+                opened.append((result_hash, self.market.challenge_result(self.task_id, round, result_hash,
+                                                                         sender=self.account)))
+            except ContractRevert as exc:
+                if exc.reason not in ("disputes: already disputed", "disputes: result rejected"):
+                    raise
+        return opened
+
+    def vote(self, dispute_id: int, disputed: bytes, mine: bytes) -> bool | None:
+        """Uphold a dispute of a result other than `mine`, dismiss one of `mine`; None if the
+        contract refused the vote (already voted, or no weight left in the task)."""
+        uphold = disputed != mine
+        try:
+            self.market.vote(dispute_id, uphold, sender=self.account)
+        except ContractRevert:
+            return None
+        return uphold
+
+    def resolve(self, dispute_id: int) -> tuple[bool, int]:
+        """(upheld, slashed): now if the votes decide it, else once its vote period ends."""
+        try:
+            return self.market.resolve(dispute_id, sender=self.account)
+        except ContractRevert as exc:
+            if exc.reason != "disputes: vote still open":
+                raise
+        self.clock.wait_until(self.market.dispute(dispute_id).vote_deadline)
+        return self.market.resolve(dispute_id, sender=self.account)
+
+    def check_quorum(self, round: int, result_hash: bytes) -> bytes:
+        """Ask the contract whether `result_hash` now holds two thirds; returns the round's quorum result."""
+        self.market.check_quorum(self.task_id, round, result_hash, sender=self.account)
+        return self.market.view("quorum_result", self.task_id, round)
+
+    def finalize(self, round: int) -> str:
+        """Wait out the quorum result's challenge window, then make it final; returns the transaction hash."""
+        quorum = self.market.view("quorum_result", self.task_id, round)
+        quorum_at = self.market.proposal(self.task_id, round, quorum).quorum_at
+        self.clock.wait_until(quorum_at + self.market.view("challenge_window"))
+        return self.market.finalize_round(self.task_id, round, sender=self.account).tx_hash
+
+
+class SettlementPort(Protocol):
+    """What settling a round needs of one validator, wherever it runs. Each port already
+    knows the result its validator stands for this round."""
+
+    address: str
+    result_hash: bytes
+
+    def post(self, round: int) -> bool: ...
+
+    def challenge(self, round: int, posted: Sequence[bytes]) -> list[tuple[bytes, int]]: ...
+
+    def vote(self, dispute_id: int, disputed: bytes) -> bool | None: ...
+
+    def resolve(self, dispute_id: int) -> tuple[bool, int]: ...
+
+    def check_quorum(self, round: int, result_hash: bytes) -> bytes: ...
+
+    def finalize(self, round: int) -> str: ...
+
+
+class LocalPort:
+    """A validator's settlement in this process (the simulator's port)."""
+
+    def __init__(self, part: ValidatorSettlement, result: RoundResult, round: int) -> None:
+        self.part, self.result = part, result
+        self.address = part.address
+        self.result_hash = result.hash(part.task_id, round)
+
+    def post(self, round: int) -> bool:
+        return self.part.post(round, self.result)
+
+    def challenge(self, round: int, posted: Sequence[bytes]) -> list[tuple[bytes, int]]:
+        return self.part.challenge(round, self.result_hash, posted)
+
+    def vote(self, dispute_id: int, disputed: bytes) -> bool | None:
+        return self.part.vote(dispute_id, disputed, self.result_hash)
+
+    def resolve(self, dispute_id: int) -> tuple[bool, int]:
+        return self.part.resolve(dispute_id)
+
+    def check_quorum(self, round: int, result_hash: bytes) -> bytes:
+        return self.part.check_quorum(round, result_hash)
+
+    def finalize(self, round: int) -> str:
+        return self.part.finalize(round)
+
+
+def _rotation(ports: Sequence[SettlementPort], round: int) -> list[SettlementPort]:
+    start = (round - 1) % len(ports)
+    return list(ports[start:]) + list(ports[:start])
 
 
 class RoundSettler:
-    """Runs one round's settlement for a task's active validators."""
+    """Drives one round's settlement through the task's validators' ports."""
 
     def __init__(self, market: TaskMarket, task_id: int, clock: Clock) -> None:
         self.market, self.task_id, self.clock = market, task_id, clock
 
-    def settle(self, round: int, validators: Sequence[Validator], outcomes: dict[str, RoundOutcome],
-               after_quorum: Callable[[bytes, Validator], list] | None = None) -> Settlement:
-        """`after_quorum(result_hash, proposer)` runs once the result holds its quorum, inside the
-        challenge window (the spot checks of proof-of-learning); what it returns is kept."""
-        order = _rotation(validators, round)
-        own = {v.address: outcomes[v.address].result.hash(self.task_id, round) for v in order}
-        proposals = self._post(round, order, outcomes, own)
-        disputes = self._dispute(round, order, own, proposals)
+    def part(self, account: Account) -> ValidatorSettlement:
+        """The settlement steps of the validator holding `account`, in this process."""
+        return ValidatorSettlement(self.market, self.task_id, account, self.clock)
+
+    def local_port(self, validator, result: RoundResult, round: int) -> LocalPort:
+        """`validator`'s own part (its account and the result it stands for), in this process."""
+        return LocalPort(self.part(validator.account), result, round)
+
+    def settle(self, round: int, ports: Sequence[SettlementPort],
+               after_quorum: Callable[[bytes, str], list] | None = None) -> Settlement:
+        """Post, dispute, vote, resolve, finalise, in the round's rotation of `ports`.
+
+        `after_quorum(result_hash, proposer)` runs once the result holds its quorum, inside the
+        challenge window (the spot checks of proof-of-learning); what it returns is kept.
+        """
+        order = _rotation(ports, round)
+        proposals = self._post(round, order)
+        disputes = self._dispute(round, order, proposals)
         final_hash = self.market.view("quorum_result", self.task_id, round)
         for record in proposals.values():  # a rival voided, a validator slashed: a survivor may now hold 2/3
             if final_hash == ZERO32 and not record.rejected:
-                self.market.check_quorum(self.task_id, round, record.result_hash, sender=order[0].account)
-                final_hash = self.market.view("quorum_result", self.task_id, round)
+                final_hash = order[0].check_quorum(round, record.result_hash)
         if final_hash == ZERO32:
             raise ProtocolError(f"round {round}: no result reached two thirds of the validator weight")
-        audits = after_quorum(final_hash, order[0]) if after_quorum is not None else []
+        audits = after_quorum(final_hash, order[0].address) if after_quorum is not None else []
         disputes += [a.dispute for a in audits if a.dispute is not None]
-        quorum_at = self.market.proposal(self.task_id, round, final_hash).quorum_at
-        self.clock.wait_until(quorum_at + self.market.view("challenge_window"))
-        receipt = self.market.finalize_round(self.task_id, round, sender=order[0].account)
+        finalize_tx = order[0].finalize(round)
         proposals[final_hash].final = True
-        winner = next(outcomes[a] for a, h in own.items() if h == final_hash)
         slashed = [d.accused for d in disputes if d.upheld and d.kind == "result"]
-        return Settlement(final_hash, winner, list(proposals.values()), disputes, self.clock.now(),
-                          receipt.tx_hash, slashed, audits)
+        return Settlement(final_hash, list(proposals.values()), disputes, self.clock.now(), finalize_tx, slashed,
+                          audits)
 
-    def _post(self, round: int, order: list[Validator], outcomes: dict[str, RoundOutcome],
-              own: dict[str, bytes]) -> dict[bytes, ProposalRecord]:
+    def _post(self, round: int, order: list[SettlementPort]) -> dict[bytes, ProposalRecord]:
         proposals: dict[bytes, ProposalRecord] = {}
-        for v in order:
-            mine = own[v.address]
-            if mine in proposals:
-                self.market.attest_round(self.task_id, round, mine, sender=v.account)
-                proposals[mine].attesters.append(v.address)
+        for port in order:
+            proposed = port.post(round)
+            if port.result_hash in proposals:
+                proposals[port.result_hash].attesters.append(port.address)
             else:
-                self.market.propose_round(self.task_id, round, outcomes[v.address].result, sender=v.account)
-                proposals[mine] = ProposalRecord(mine, v.address, [v.address])
+                proposer = port.address if proposed else self.market.proposal(self.task_id, round,
+                                                                              port.result_hash).proposer
+                proposals[port.result_hash] = ProposalRecord(port.result_hash, proposer, [port.address])
         return proposals
 
-    def _dispute(self, round: int, order: list[Validator], own: dict[str, bytes],
+    def _dispute(self, round: int, order: list[SettlementPort],
                  proposals: dict[bytes, ProposalRecord]) -> list[DisputeRecord]:
         opened: dict[bytes, DisputeRecord] = {}
-        for v in order:
-            for result_hash, record in proposals.items():
-                if result_hash != own[v.address] and result_hash not in opened:
-                    dispute_id = self.market.challenge_result(self.task_id, round, result_hash, sender=v.account)
-                    opened[result_hash] = DisputeRecord(dispute_id, "result", record.proposer, v.address)
+        for port in order:
+            for result_hash, dispute_id in port.challenge(round, [h for h in proposals if h not in opened]):
+                opened[result_hash] = DisputeRecord(dispute_id, "result", proposals[result_hash].proposer,
+                                                    port.address)
         for result_hash, record in opened.items():
-            for v in order:
-                uphold = own[v.address] != result_hash
-                if self._try(lambda: self.market.vote(record.dispute_id, uphold, sender=v.account)):
-                    record.votes[v.address] = uphold
+            for port in order:
+                vote = port.vote(record.dispute_id, result_hash)
+                if vote is not None:
+                    record.votes[port.address] = vote
             self.resolve(record, order[0])
             proposals[result_hash].rejected = bool(record.upheld)
         return list(opened.values())
 
-    def resolve(self, record: DisputeRecord, caller: Validator) -> None:
-        """Resolve now if the votes decide it, else once the vote period ends."""
-        try:
-            record.upheld, record.slashed = self.market.resolve(record.dispute_id, sender=caller.account)
-        except ContractRevert as exc:
-            if exc.reason != "disputes: vote still open":
-                raise
-            self.clock.wait_until(self.market.dispute(record.dispute_id).vote_deadline)
-            record.upheld, record.slashed = self.market.resolve(record.dispute_id, sender=caller.account)
-        assert self.market.dispute(record.dispute_id).status != DisputeStatus.OPEN
+    def resolve(self, record: DisputeRecord, port: SettlementPort | ValidatorSettlement) -> None:
+        """Resolve through a validator's `port` or part (now if the votes decide it, else once the
+        vote period ends)."""
+        record.upheld, record.slashed = port.resolve(record.dispute_id)
+        if self.market.dispute(record.dispute_id).status == DisputeStatus.OPEN:
+            raise ProtocolError(f"dispute {record.dispute_id} is still open after resolving it")
 
-    @staticmethod
-    def _try(call) -> bool:
-        try:
-            call()
-        except ContractRevert:
-            return False
-        return True
+
+_NOBODY = "0x" + "00" * 20
