@@ -42,7 +42,8 @@ HONEST = make_behaviour("honest")
 
 @dataclass
 class DishonestTrainer(Trainer):
-    """The honest device playing `behaviour`."""
+    """The honest device playing `behaviour`: the same key, data handling, signing and reveals,
+    with the behaviour's update, transcript and bytes."""
 
     behaviour: Behaviour = field(kw_only=True)
 
@@ -64,6 +65,7 @@ class DishonestTrainer(Trainer):
         return super().record(task, trained, pol)
 
     def encode(self, flat: torch.Tensor) -> bytes:
+        """Canonical bytes, after the structural break of a malformed behaviour (NaN, shape, norm)."""
         return encode_update(malform(self.behaviour, self.spec.unflatten(flat)))
 
 
