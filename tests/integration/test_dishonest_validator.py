@@ -18,7 +18,7 @@ def run():
 
 def test_the_honest_result_is_final_and_the_self_paying_one_rejected(run):
     results, world = run
-    greedy = next(v.address for v in world.validators if v.behaviour == "self-pay")
+    greedy = next(a for a, b in world.behaviours.items() if b == "self-pay")
     first = results.rounds[0]
     final = [p for p in first.proposals if p["final"]]
     assert len(final) == 1 and final[0]["proposer"] != greedy and len(final[0]["attesters"]) == 3
@@ -29,7 +29,7 @@ def test_the_honest_result_is_final_and_the_self_paying_one_rejected(run):
 
 def test_the_dishonest_validator_is_slashed_and_its_counter_dispute_fails(run):
     results, world = run
-    greedy = next(v.address for v in world.validators if v.behaviour == "self-pay")
+    greedy = next(a for a, b in world.behaviours.items() if b == "self-pay")
     disputes = results.rounds[0].disputes
     assert {(d["accused"] == greedy, d["upheld"]) for d in disputes} == {(True, True), (False, False)}
     row = next(p for p in results.participants if p.address == greedy)

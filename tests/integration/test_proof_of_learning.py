@@ -24,7 +24,7 @@ def run():
 
 def test_every_cheat_fails_its_spot_check_and_is_slashed_in_the_first_round(run):
     results, world = run
-    cheats = {t.address: t.behaviour.name for t in world.trainers if t.behaviour.name in CHEATS}
+    cheats = {a: b for a, b in world.behaviours.items() if b in CHEATS}
     first = {p["trainer"]: p for p in results.rounds[0].pol}
     assert {a for a, p in first.items() if not p["passed"]} == set(cheats)
     assert all(first[a]["upheld"] for a in cheats)
@@ -35,7 +35,7 @@ def test_every_cheat_fails_its_spot_check_and_is_slashed_in_the_first_round(run)
 
 def test_honest_trainers_always_pass_and_are_paid(run):
     results, world = run
-    honest = {t.address for t in world.trainers if t.behaviour.name == "honest"}
+    honest = {t.address for t in world.trainers if world.behaviours[t.address] == "honest"}
     checks = [p for row in results.rounds for p in row.pol if p["trainer"] in honest]
     assert checks and all(p["passed"] and p["distance"] <= 1e-2 for p in checks)
     assert all(p.rewards_claimed > 0 and p.slashed == 0 for p in results.participants if p.address in honest)

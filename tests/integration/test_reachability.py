@@ -21,7 +21,7 @@ def every_attack():
 def test_every_attack_runs_and_only_the_malformed_are_screened_out(every_attack):
     results, world = every_attack
     rejected = {r["trainer"] for row in results.rounds for r in row.rejected}
-    malformed = {t.address for t in world.trainers if t.behaviour.name in ("nan", "wrong-shape")}
+    malformed = {a for a, b in world.behaviours.items() if b in ("nan", "wrong-shape")}
     assert rejected == malformed
     seen = {p.behaviour for p in results.participants if p.role == "trainer"}
     assert seen == set(TRAINER_BEHAVIOURS.__args__)

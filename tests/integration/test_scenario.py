@@ -20,7 +20,7 @@ def mixed_run():
 
 def test_malformed_trainers_are_rejected_every_round_and_earn_nothing(mixed_run):
     results, world = mixed_run
-    bad = {t.address for t in world.trainers if t.behaviour.name != "honest"}
+    bad = {t.address for t in world.trainers if world.behaviours[t.address] != "honest"}
     for row in results.rounds:
         rejected = {r["trainer"]: r["reason"] for r in row.rejected}
         assert set(rejected) == bad & set(row.selected) and all(rejected.values())

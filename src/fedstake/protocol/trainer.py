@@ -1,15 +1,23 @@
 """The trainer: an edge device that stakes, trains, commits and claims.
 
-A trainer's behaviour (honest, an attack, a free-rider, a clone) decides
-what it trains on and what it sends; `participation` plays a whole cohort,
-since colluding attackers see each other's updates.
+This is the honest device, the code a participant runs: it trains from the
+task's global model on its own data (recording a proof-of-learning
+transcript when the task asks for one), applies client-level differential
+privacy, encodes its update canonically, hashes it, signs the EIP-712
+commitment, keeps what a spot check needs and answers reveals.
+
+Training and finishing are separate steps so that the simulator can train
+a whole cohort in one vectorised batch (`participation.train_vectorised`)
+and let each trainer finish its own submission; a device trains a cohort
+of one (`respond`). The simulated misbehaviours wrap this class in
+`fedstake.sim`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from eth_utils import keccak, to_canonical_address
@@ -22,15 +30,14 @@ from fedstake.chain.staking import Role, StakeRegistry
 from fedstake.chain.stopwatch import Stopwatch
 from fedstake.chain.token import FedToken
 from fedstake.errors import ProtocolError
-from fedstake.learn.attacks import Behaviour, flip_labels, malform
-from fedstake.learn.cheats import random_labels
 from fedstake.learn.models import ParamSpec
 from fedstake.learn.privacy import ClientPrivacy
-from fedstake.learn.train import LocalTraining
+from fedstake.learn.train import LocalTraining, local_checkpoints, local_train, num_steps
 from fedstake.proof.codec import encode_update, update_hash
 from fedstake.proof.commitment import ZERO_ROOT, Commitment, sign_commitment
 from fedstake.proof.data_root import CommittedData
-from fedstake.proof.recording import Recording
+from fedstake.proof.pol import PolRules
+from fedstake.proof.recording import Recording, recording_of
 from fedstake.proof.reveal import SegmentReveal, reveal_segment
 from fedstake.protocol.messages import RoundTask, Submission
 
@@ -41,6 +48,14 @@ def data_order_seed(round_seed: bytes, address: str) -> int:
     return int.from_bytes(keccak(round_seed + to_canonical_address(address))[:8], "big")
 
 
+class Trained(NamedTuple):
+    """A training run's result: the flat update (trained - global) and, when recorded for
+    proof-of-learning, the checkpoints every `interval` steps (the last is global + update)."""
+
+    update: torch.Tensor
+    checkpoints: list[torch.Tensor] | None = None
+
+
 @dataclass
 class Trainer:
     account: Account
@@ -49,8 +64,6 @@ class Trainer:
     module: nn.Module
     spec: ParamSpec
     training: LocalTraining
-    behaviour: Behaviour
-    num_classes: int
     privacy: ClientPrivacy | None = None
     stopwatch: Stopwatch = field(default_factory=Stopwatch, repr=False)
     recording: Recording | None = field(default=None, repr=False)
@@ -75,35 +88,62 @@ class Trainer:
         by their bonds, and the bond is what a dispute over its updates there can take."""
         return market.join_task(task_id, amount, sender=self.account)
 
-    def labels(self) -> torch.Tensor:
-        """The labels it trains on: its own, flipped by a poisoning behaviour, or garbage
-        for the wrong-data cheat (which still commits to its real data)."""
-        if self.behaviour.cheat == "wrong-data":
-            return random_labels(self.y, self.num_classes, generator=torch.Generator().manual_seed(len(self.y)))
-        return flip_labels(self.y, self.num_classes) if self.behaviour.poisons_labels else self.y
+    @property
+    def data_secret(self) -> bytes:
+        """The secret its data commitment is salted with: only the key holder can derive it."""
+        return keccak(self.account.private_key + b"fedstake:data")
 
     @cached_property
     def committed_data(self) -> CommittedData:
-        """The data its transcripts commit to: what it trains on (a poisoner commits to its
-        poisoned labels: proof-of-learning proves training, not data quality), salted with a
-        secret only it can derive."""
-        labels = self.y if self.behaviour.cheat == "wrong-data" else self.labels()
-        return CommittedData(self.x, labels, keccak(self.account.private_key + b"fedstake:data"))
+        """The data its transcripts commit to: what it trains on, salted (see `proof.data_root`)."""
+        return CommittedData(self.x, self.y, self.data_secret)
 
     def data_seed(self, task: RoundTask) -> int:
         return data_order_seed(task.round_seed, self.address)
 
     def generator(self, task: RoundTask) -> torch.Generator:
-        """Noise for attacks and DP, seeded apart from the data order."""
+        """Its noise this round (the DP noise), seeded apart from the data order."""
         return torch.Generator().manual_seed(self.data_seed(task) ^ 0x5EED)
 
+    def train(self, task: RoundTask, *, interval: int | None = None) -> Trained:
+        """Local SGD from the task's global model on its own data, in the order the round seed fixes;
+        with an `interval`, the checkpoints a transcript needs. The reference training path."""
+        args = (self.module, self.spec, task.global_params, self.x, self.y, self.training)
+        if interval is None:
+            return Trained(local_train(*args, seed=self.data_seed(task)) - task.global_params)
+        checkpoints = local_checkpoints(*args, seed=self.data_seed(task), interval=interval)
+        return Trained(checkpoints[-1] - task.global_params, checkpoints)
+
+    def record(self, task: RoundTask, trained: Trained, pol: PolRules) -> Recording:
+        """The transcript of its training run, committed to its data."""
+        if trained.checkpoints is None:
+            raise ProtocolError(f"{self.address}: proof-of-learning needs the training run's checkpoints")
+        return recording_of(trained.checkpoints, task.global_params, interval=pol.interval,
+                            steps=num_steps(self.samples, self.training), data_root=self.committed_data.root)
+
+    def submit(self, task: RoundTask, trained: Trained, *, pol: PolRules | None = None) -> Submission:
+        """Its submission from a training run: under proof-of-learning the transcript first (the
+        update sent is then exactly its last checkpoint minus the global model), then `finish`."""
+        if pol is None:
+            return self.finish(task, trained.update)
+        recording = self.record(task, trained, pol)
+        return self.finish(task, recording.update, recording)
+
+    def respond(self, task: RoundTask, *, pol: PolRules | None = None) -> Submission:
+        """A device's whole answer to a round: train (a cohort of one), then submit."""
+        return self.submit(task, self.train(task, interval=pol.interval if pol else None), pol=pol)
+
+    def encode(self, flat: torch.Tensor) -> bytes:
+        """The update's canonical bytes (safetensors, sorted names)."""
+        return encode_update(self.spec.unflatten(flat))
+
     def finish(self, task: RoundTask, flat: torch.Tensor, recording: Recording | None = None) -> Submission:
-        """DP (honest trainers only: an attacker would not clip), malformation, bytes, hash, signature;
-        under proof-of-learning the commitment carries the recording's transcript root, and the
-        recording is kept to answer this round's spot checks."""
-        if self.privacy is not None and self.behaviour.name == "honest":
+        """Client-level DP (when the task asks for it), bytes, hash, signature; under proof-of-learning
+        the commitment carries the recording's transcript root, and the recording is kept to answer
+        this round's spot checks."""
+        if self.privacy is not None:
             flat = self.privacy.privatise(flat, generator=self.generator(task))
-        payload = encode_update(malform(self.behaviour, self.spec.unflatten(flat)))
+        payload = self.encode(flat)
         self.recording = recording
         root = recording.transcript.root if recording is not None else ZERO_ROOT
         commitment = Commitment(task.task_id, task.round, self.address, update_hash(payload), self.samples, root)

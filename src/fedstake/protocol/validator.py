@@ -1,4 +1,8 @@
-"""The validator: screens updates, aggregates deterministically, computes the round's result."""
+"""The validator: screens updates, aggregates deterministically, scores, computes the round's result.
+
+This is the honest validator, the code a participant runs; the simulated
+dishonest ones (self-paying, random, colluding) wrap it in `fedstake.sim`.
+"""
 
 from __future__ import annotations
 
@@ -29,9 +33,6 @@ from fedstake.proof.transcript import Transcript, transcript_problem
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.scoring import RoundRewards, ScoringRules, score_updates
-
-VALIDATOR_BEHAVIOURS = ("honest", "self-pay", "random", "collude")
-
 
 @dataclass(frozen=True)
 class Rejection:
@@ -105,16 +106,10 @@ class Validator:
     account: Account
     rules: ScreeningRules
     aggregator: Aggregator
-    behaviour: str = "honest"
     reference: Reference | None = None
-    colluders: frozenset[str] = frozenset()
     stopwatch: Stopwatch = field(default_factory=Stopwatch, repr=False)
     pol: PolRules | None = None
     data_roots: dict[str, bytes] = field(default_factory=dict, repr=False)  # pinned at a trainer's first transcript
-
-    def __post_init__(self) -> None:
-        if self.behaviour not in VALIDATOR_BEHAVIOURS:
-            raise ProtocolError(f"unknown validator behaviour {self.behaviour!r}")
 
     @property
     def address(self) -> str:
@@ -188,13 +183,14 @@ class Validator:
         except LearningError as exc:  # e.g. FLTrust's reference gives no direction this round
             return task.global_params.clone(), str(exc)
 
+    def score_seed(self, task: RoundTask) -> int:
+        """Its own seed for the round's scoring (GTG-Shapley's permutations): fixed by the round
+        seed and its address, so its scores can be recomputed."""
+        return int.from_bytes(task.round_seed[:8], "big") ^ int(self.address, 16) % 2**63
+
     def assess(self, submissions: Sequence[Submission], task: RoundTask, cohort: Mapping[str, int], *,
                min_stake: int, scoring: ScoringRules) -> Assessment:
-        """Screen, aggregate and score the round on this validator's own data.
-
-        A "random" validator reports noise; a "collude" validator inflates its
-        colluders to the whole cohort's score: the liars the consensus clips.
-        """
+        """Screen, aggregate and score the round on this validator's own data."""
         accepted, rejected = self.screen(submissions, task, cohort, min_stake)
         new_params, held = self.aggregate(accepted, task)
         if held is not None:  # nothing to score: the round pays nobody
@@ -203,39 +199,22 @@ class Validator:
             raise ProtocolError("scoring needs the validator's reference data")
         updates = torch.stack([a.flat for a in accepted])
         samples = torch.tensor([float(a.samples) for a in accepted])
-        seed = int.from_bytes(task.round_seed[:8], "big") ^ int(self.address, 16) % 2**63
-        scores = score_updates(scoring, updates, samples, task, self.reference, seed=seed)
-        scores = self._distort(scores, [a.trainer for a in accepted], seed)
+        scores = score_updates(scoring, updates, samples, task, self.reference, seed=self.score_seed(task))
         return Assessment(tuple(accepted), tuple(rejected), new_params,
                           {a.trainer: float(s) for a, s in zip(accepted, scores)})
 
-    def _distort(self, scores, trainers: list[str], seed: int):
-        if self.behaviour == "random" and len(scores):
-            return torch.rand(len(scores), generator=torch.Generator().manual_seed(seed)).double().numpy()
-        if self.behaviour == "collude" and len(scores):
-            boosted = scores.copy()
-            total = float(abs(scores).sum()) or 1.0
-            for i, t in enumerate(trainers):
-                if t in self.colluders:
-                    boosted[i] = total
-            return boosted
-        return scores
-
-    def conclude(self, assessment: Assessment, shared: RoundRewards, *, ledger: RewardLedger,
-                 settles: bool) -> RoundOutcome:
-        """The result this validator stands for, from its own aggregate and the shared rewards.
-
-        A "self-pay" validator moves half of the trainers' rewards to itself: the
-        dishonest proposal the quorum and the disputes exist to stop.
-        """
+    def payouts(self, shared: RoundRewards) -> dict[str, int]:
+        """What the round pays each account: the trainers' rewards and the validators' shares."""
         rewards = {**shared.trainer_rewards}
         for account, amount in shared.validator_rewards.items():
             if amount:
                 rewards[account] = rewards.get(account, 0) + amount
-        if self.behaviour == "self-pay":
-            grab = sum(v - v // 2 for t, v in shared.trainer_rewards.items())
-            rewards.update({t: v // 2 for t, v in shared.trainer_rewards.items()})
-            rewards[self.address] = rewards.get(self.address, 0) + grab
+        return rewards
+
+    def conclude(self, assessment: Assessment, shared: RoundRewards, *, ledger: RewardLedger,
+                 settles: bool) -> RoundOutcome:
+        """The result this validator stands for, from its own aggregate and the shared rewards."""
+        rewards = self.payouts(shared)
         mine = ledger.fork()
         mine.credit(rewards, accepted=() if assessment.held else assessment.trainers)
         table = mine.preview() if settles else None

@@ -10,8 +10,9 @@ from fedstake.learn.privacy import PrivacyAccountant
 from fedstake.learn.train import evaluate
 from fedstake.protocol.ledger import claim
 from fedstake.protocol.messages import RoundTask, Submission
-from fedstake.protocol.participation import play_cohort, train_vectorised
+from fedstake.protocol.participation import train_vectorised
 from fedstake.protocol.round import RoundReport, run_round
+from fedstake.sim.cohort_play import play_cohort
 from fedstake.sim.config import Scenario, resolved
 from fedstake.sim.results import ParticipantRow, Results, RoundRow, hex0x, settlement_rows
 from fedstake.edge import RoundTiming
@@ -62,8 +63,8 @@ def _round_row(world: World, report: RoundReport, accountant: PrivacyAccountant 
     accuracy, loss = evaluate(module, spec, outcome.new_params, world.dataset.x_test, world.dataset.y_test)
     privacy = None
     if accountant is not None:
-        honest = {t.address for t in world.trainers if t.behaviour.name == "honest"}
-        received = sum(a.trainer in honest for a in outcome.accepted)  # noised updates that counted
+        noised = {t.address for t in world.trainers if t.privacy is not None}  # attackers do not noise
+        received = sum(a.trainer in noised for a in outcome.accepted)  # noised updates that counted
         privacy = vars(accountant.record_round(received=received, expected=world.scenario.task.clients_per_round))
     proposals, disputes = settlement_rows(report.settlement)
     shared = report.rewards
@@ -118,12 +119,12 @@ def _participants(world: World) -> list[ParticipantRow]:
     registry = world.deployment.registry
     rows = [ParticipantRow(world.requester.address, "requester", "honest", 0, 0, 0, 0, 0)]
     for v in world.validators:
-        rows.append(ParticipantRow(v.address, "validator", v.behaviour, 0, world.stakes[v.address],
+        rows.append(ParticipantRow(v.address, "validator", world.behaviours[v.address], 0, world.stakes[v.address],
                                    registry.stake_of(v.address), registry.slashed_of(v.address),
                                    world.claimed.get(v.address, (0, 0))[0]))
     edge = world.edge
     for t in world.trainers:
-        row = ParticipantRow(t.address, "trainer", t.behaviour.name, t.samples, world.stakes[t.address],
+        row = ParticipantRow(t.address, "trainer", world.behaviours[t.address], t.samples, world.stakes[t.address],
                              registry.stake_of(t.address), registry.slashed_of(t.address),
                              world.claimed.get(t.address, (0, 0))[0])  # a reclaim also moves claimed() on chain
         if edge is not None:

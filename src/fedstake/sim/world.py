@@ -36,6 +36,8 @@ from fedstake.protocol.scoring import ScoringRules
 from fedstake.protocol.trainer import Trainer
 from fedstake.protocol.validator import Reference, Validator
 from fedstake.sim.config import Scenario
+from fedstake.sim.dishonest_trainers import make_trainer
+from fedstake.sim.dishonest_validators import make_validator
 from fedstake.sim.edge import EdgeModel
 
 TASK_DEADLINE = 365 * 24 * 3600
@@ -51,6 +53,7 @@ class World:
     requester: Requester
     validators: list[Validator]
     trainers: list[Trainer]
+    behaviours: dict[str, str]  # participant address -> the behaviour its scenario group plays
     sybil_families: list[tuple[str, ...]]
     stakes: dict[str, int]
     task_id: int
@@ -131,8 +134,9 @@ def _trainers(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> 
         for _ in range(group.count):
             part = next(parts)
             account = derive_account(seed, f"trainer-{len(trainers)}")
-            trainers.append(Trainer(account, dataset.x_train[part], dataset.y_train[part], module, spec, training,
-                                    behaviour, dataset.num_classes, privacy))
+            trainers.append(make_trainer(behaviour, account=account, x=dataset.x_train[part], y=dataset.y_train[part],
+                                         module=module, spec=spec, training=training,
+                                         num_classes=dataset.num_classes, privacy=privacy))
             members.append(account.address)
         if group.behaviour == "sybil":
             families += clone_groups(members, clones=group.clones)
@@ -176,7 +180,7 @@ def _validators(scenario: Scenario, spec: ParamSpec, references: list[Reference]
                 trainers: list[Trainer]) -> list[tuple[Validator, int]]:
     rules = ScreeningRules(spec, scenario.screening.max_norm)
     out = []
-    for group in scenario.validators:
+    for g, group in enumerate(scenario.validators):
         for _ in range(group.count):
             reference = references[len(out)]
             account = derive_account(scenario.task.seed, f"validator-{len(out)}")
@@ -184,10 +188,17 @@ def _validators(scenario: Scenario, spec: ParamSpec, references: list[Reference]
             if scenario.privacy is not None and scenario.task.aggregator == "fedavg":
                 aggregator = DPMean()  # sample weights would break the per-client sensitivity bound
             colluders = _colluders(scenario, trainers, group.colludes_with) if group.behaviour == "collude" else frozenset()
-            validator = Validator(account, rules, aggregator, group.behaviour, reference, colluders,
-                                  pol=pol_rules(scenario))
+            validator = make_validator(group.behaviour, colluders=colluders, key=f"validators.{g}", account=account,
+                                       rules=rules, aggregator=aggregator, reference=reference, pol=pol_rules(scenario))
             out.append((validator, group.stake * TOKEN))
     return out
+
+
+def _behaviours(scenario: Scenario, trainers: list[Trainer], validators: list[tuple[Validator, int]]) -> dict[str, str]:
+    """Each participant's behaviour, from its scenario group (what results group them by)."""
+    members = [g.behaviour for g in scenario.trainers for _ in range(g.count)]
+    members += [g.behaviour for g in scenario.validators for _ in range(g.count)]
+    return dict(zip([t.address for t in trainers] + [v.address for v, _ in validators], members))
 
 
 def _onboard(deployment: Deployment, trainers: list[Trainer], scenario: Scenario,
@@ -273,7 +284,8 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),
                          num_params=spec.size, round_budget=session.round_budget)
-    world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers, families,
-                  stakes, task_id, session, genesis_hash, edge, deployment_block=deployment_block)
+    world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers,
+                  _behaviours(scenario, trainers, validators), families, stakes, task_id, session, genesis_hash, edge,
+                  deployment_block=deployment_block)
     world.keep_model(genesis)
     return world
