@@ -435,6 +435,212 @@ def account_show(
         _fail(str(exc), 2)
 
 
+task_app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
+                       context_settings={"help_option_names": ["-h", "--help"]},
+                       help="The requester's side of a task, with its own key: open it, end it.")
+app.add_typer(task_app, name="task")
+
+
+def _key(key: Path, passphrase_env: str | None, passphrase_file: Path | None):
+    from fedstake.chain.keystore import load_keystore
+
+    passphrase = _passphrase(passphrase_env, passphrase_file)
+    try:
+        return load_keystore(key, passphrase)
+    except FedstakeError as exc:
+        _fail(f"--key: {exc}", 2)
+
+
+def _manifest_of(path: Path, key: str):
+    from fedstake.chain.manifest import read_manifest
+
+    try:
+        return read_manifest(path)
+    except FedstakeError as exc:
+        _fail(f"{key}: {exc}", 2)
+
+
+@task_app.command("create")
+def task_create(
+    config: Path = typer.Option(..., "--config", "-c", help="The scenario whose task to open."),
+    contracts: Path = typer.Option(..., "--contracts", help="The deployment's manifest (task_id 0: contracts only)."),
+    key: Path = typer.Option(..., "--key", help="The requester's keystore file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the task's manifest.json."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the one --contracts names)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Escrow the scenario's budget, post its rules and validators, write the task's manifest; print the task id."""
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.deploy.federation.requester import open_task
+    from fedstake.sim.config import load_scenario
+
+    scenario = _checked(lambda: load_scenario(config, []))
+    deployment = _manifest_of(contracts, "--contracts")
+    account = _key(key, passphrase_env, passphrase_file)
+    url = rpc_url or deployment.rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {contracts} names no node; give its URL", 2)
+    _checked(lambda: _check_node(url, "--rpc-url"))
+    try:
+        with RpcBackend.over_http(url) as chain:
+            manifest = open_task(scenario, chain, deployment, account, out)
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+    typer.echo(manifest.task_id)
+
+
+@task_app.command("close")
+def task_close(
+    manifest: Path = typer.Option(..., "--manifest", help="The task's manifest.json."),
+    key: Path = typer.Option(..., "--key", help="The requester's keystore file."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+    as_json: bool = typer.Option(False, "--json", help="Print {\"refund\", \"model_minted\"} as JSON."),
+) -> None:
+    """End the task: refund what no final root committed, mint the model NFT if a round is final."""
+    import json
+
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.deploy.federation.requester import close_task
+
+    task = _manifest_of(manifest, "--manifest")
+    account = _key(key, passphrase_env, passphrase_file)
+    url = rpc_url or task.rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
+    _checked(lambda: _check_node(url, "--rpc-url"))
+    try:
+        with RpcBackend.over_http(url) as chain:
+            ending = close_task(chain, task, account)
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps({"refund": str(ending.refund), "model_minted": ending.model_minted}))
+    else:
+        typer.echo(f"task {task.task_id} closed: refunded {ending.refund} base units"
+                   + ("; model NFT minted" if ending.model_minted else "; no round was final, no model NFT"))
+
+
+@app.command()
+def stake(
+    manifest: Path = typer.Option(..., "--manifest", help="A manifest.json of the contracts (a task's, or task_id 0)."),
+    key: Path = typer.Option(..., "--key", help="The staker's keystore file."),
+    role: str = typer.Option(..., "--role", help="trainer | validator (fixed at the first stake)."),
+    amount: float = typer.Option(..., "--amount", min=0, help="Whole tokens to have staked in all."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Stake with your own key until `amount` tokens are staked (a validator must be staked before
+    a requester can list it)."""
+    from fedstake.chain.manifest import attach
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.chain.staking import Role
+
+    roles = {"trainer": Role.TRAINER, "validator": Role.VALIDATOR}
+    if role not in roles:
+        _fail(f"--role: {role!r} is not one of trainer, validator", 2)
+    deployment = _manifest_of(manifest, "--manifest")
+    account = _key(key, passphrase_env, passphrase_file)
+    url = rpc_url or deployment.rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
+    _checked(lambda: _check_node(url, "--rpc-url"))
+    wanted = int(amount * 10**18)
+    try:
+        with RpcBackend.over_http(url) as chain:
+            contracts = attach(deployment, chain)
+            missing = wanted - contracts.registry.stake_of(account.address)
+            if missing > 0:
+                contracts.token.approve(contracts.registry.address, missing, sender=account)
+                contracts.registry.stake(missing, roles[role], sender=account)
+            typer.echo(f"{account.address} has {contracts.registry.stake_of(account.address)} base units staked")
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+
+
+@app.command()
+def serve(
+    directory: Path = typer.Argument(..., help="A directory of published artifacts (models/, tables/, manifest.json)."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one)."),
+) -> None:
+    """Serve a directory's published artifacts read-only over HTTP until stopped (a validator's store)."""
+    import threading
+
+    from fedstake.deploy.publish import ArtifactServer
+
+    if not directory.is_dir():
+        _fail(f"DIRECTORY: {directory} is not a directory", 2)
+    with ArtifactServer(directory, port=port) as server:
+        err.print(f"serving {directory} at {server.url}; Ctrl-C stops it", highlight=False)
+        threading.Event().wait()
+
+
+@app.command()
+def up(
+    config: Path = typer.Option(..., "--config", "-c", help="The scenario the federation plays."),
+    out: Path = typer.Option(..., "--out", "-o", help="The federation's directory (keys, logs, results)."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="A chain node to use (default: start anvil)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    keep: bool = typer.Option(False, "--keep", help="Leave every process running at the end (`fedstake down DIR`)."),
+) -> None:
+    """Every part of a task as its own process on loopback: chain, requester, SuperLink, a SuperNode per
+    trainer and per validator, the coordinator. Plays the task to its end and writes results.json."""
+    import shutil
+    import tempfile
+    import time
+
+    from fedstake.chain.manifest import MANIFEST, read_manifest
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.deploy.federation.launcher import bring_up, check_scenario, play, read_ending
+    from fedstake.deploy.federation.results import collect_artifacts, federation_results
+    from fedstake.sim.config import load_scenario
+    from fedstake.sim.results import write_run
+
+    scenario = _checked(lambda: load_scenario(config, []))
+    _checked(lambda: check_scenario(scenario))
+    outdir = _claim(out, "up", force)
+    if rpc_url is not None:
+        _checked(lambda: _check_node(rpc_url, "--rpc-url"))
+    console, started = _console(), time.monotonic()
+    federation = None
+    try:
+        federation = bring_up(outdir.path, config, scenario, rpc_url=rpc_url,
+                              say=lambda text: console.print(text, highlight=False))
+        setup_s = time.monotonic() - started
+        console.print(f"up in {setup_s:.1f} s: {len(federation.services)} processes (see federation.json)",
+                      highlight=False)
+        play(federation, scenario.task.rounds, on_round=lambda row: console.print(
+            f"round {row['round']:>3}/{scenario.task.rounds}  acc {row['accuracy']:.4f}  "
+            f"accepted {len(row['summary']['accepted'])}/{len(row['selected'])}  {row['seconds']:.1f} s", highlight=False))
+        refund = read_ending(federation)
+        manifest = read_manifest(outdir.path / MANIFEST)
+        artifacts = Path(tempfile.mkdtemp(prefix=".fedstake-artifacts-", dir=outdir.path))
+        with RpcBackend.over_http(federation.rpc_url) as chain:
+            results = federation_results(outdir.path, scenario, manifest, chain, refunded=refund, timing={
+                "setup_s": round(setup_s, 3), "total_s": round(time.monotonic() - started, 3)})
+            collect_artifacts(outdir.path, manifest, chain, artifacts)
+    except FedstakeError as exc:
+        _fail(f"{exc} (logs in {out / 'logs'})", 1)
+    finally:
+        if federation is not None and not keep:
+            federation.stop()
+    written = write_run(results, outdir, extra=lambda staging: shutil.copytree(artifacts, staging, dirs_exist_ok=True))
+    shutil.rmtree(artifacts)
+    _print_summary(console, results, written)
+
+
+@app.command()
+def down(directory: Path = typer.Argument(..., help="A directory `fedstake up` wrote.")) -> None:
+    """Stop every process of a federation that still runs (by the pids in its federation.json)."""
+    from fedstake.deploy.federation.launcher import down as stop_federation
+
+    stopped = _checked(lambda: stop_federation(directory))
+    typer.echo(f"stopped {len(stopped)} process(es)" + (": " + ", ".join(s.name for s in stopped) if stopped else ""))
+
+
 def main() -> None:
     app()
 

@@ -118,7 +118,7 @@ MARKET = ["contracts", "TaskMarket"]
     (_set(["chain_id"]), "chain_id"),
     (_set(["chain_id"], "31337"), "chain_id"),
     (_set(["chain_id"], True), "chain_id"),
-    (_set(["task_id"], 0), "task_id"),
+    (_set(["task_id"], -1), "task_id"),
     (_set(["deployment_block"], -1), "deployment_block"),
     (_set(["deployment_block"], 1.5), "deployment_block"),
     (_set(["extra"], 1), "extra"),

@@ -12,7 +12,7 @@ from fedstake.errors import ContractRevert, ProtocolError
 from fedstake.learn.aggregators import make_aggregator
 from fedstake.protocol.clock import SimulatedClock
 from fedstake.protocol.ledger import RewardLedger
-from fedstake.protocol.settlement import RoundSettler
+from fedstake.protocol.settlement import LocalPort, RoundSettler
 from fedstake.protocol.validator import RoundOutcome, Validator
 
 
@@ -36,7 +36,7 @@ def chain(actors):
 
 
 def ports(settler, validators, outcomes, round=1):
-    return [settler.local_port(v, outcomes[v.address].result, round) for v in validators]
+    return [LocalPort(settler.part(v.account), outcomes[v.address].result, round) for v in validators]
 
 
 def test_unanimous_validators_finalise_after_the_window(chain):

@@ -113,7 +113,7 @@ def parse_manifest(data: str | bytes | Mapping[str, Any], *, source: str = "mani
         raise ManifestError(f"contracts.{unknown[0]}", f"unknown contract (fedstake's are {', '.join(_CLIENTS)})")
     return Manifest(
         chain_id=_integer(data, "chain_id", minimum=1),
-        task_id=_integer(data, "task_id", minimum=1),
+        task_id=_integer(data, "task_id", minimum=0),  # 0: the contracts alone, before any task
         deployment_block=_integer(data, "deployment_block", minimum=0),
         contracts={name: _contract(_field(contracts, name, f"contracts.{name}"), f"contracts.{name}")
                    for name in _CLIENTS},

@@ -8,6 +8,7 @@ import torch
 
 from fedstake.chain.eip712 import Domain
 from fedstake.proof.commitment import SignedCommitment
+from fedstake.proof.sealing import Sealed
 from fedstake.proof.transcript import Transcript
 
 
@@ -27,11 +28,14 @@ class RoundTask:
 @dataclass(frozen=True)
 class Submission:
     """A trainer's answer: the update bytes, its signed commitment and, under
-    proof-of-learning, the transcript the commitment's root opens."""
+    proof-of-learning, the transcript the commitment's root opens. Across a
+    relay the bytes travel `sealed` for the task's validators (`payload` is
+    then empty) and each validator opens them with its own key."""
 
     signed: SignedCommitment
     payload: bytes
     transcript: Transcript | None = None
+    sealed: Sealed | None = None
 
     @property
     def trainer(self) -> str:

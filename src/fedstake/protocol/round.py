@@ -1,93 +1,97 @@
-"""One round, end to end: seed, cohort, local training, evaluation, settlement.
+"""One round, end to end: seed, cohort, local training, assessment, settlement.
 
-The transport is whatever carries a `RoundTask` to the selected trainers
-and brings their submissions back: direct calls in the simulator, Flower
-messages in a deployment. The clock is whatever waits on chain time.
-Everything else is the same code.
+The coordinator's part, the same wherever the roles run: it reads the
+round seed and draws the cohort from the chain, hands the round's task to
+the selected trainers through a transport, hands their submissions to
+every validator's port, passes the validators' reports round so each can
+conclude, drives the settlement on chain through the same ports, and
+then every validator adopts the final result. The transport and the ports
+are direct calls in the simulator and Flower messages in a deployment;
+the clock is whatever waits on chain time. Everything else is the same
+code. The coordinator holds no key: what it relays is checked by hashes
+and signatures, and what moves tokens is signed by the validators.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Protocol, Sequence
 
 import torch
 
 from fedstake.chain.eip712 import Domain
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.staking import StakeRegistry
-from fedstake.proof.pol import PolRules
-from fedstake.protocol.audit import AuditRecord, Auditor, Reveal
+from fedstake.errors import ProtocolError
+from fedstake.proof.reveal import SegmentReveal
+from fedstake.protocol.audit import AuditRecord, Auditor
 from fedstake.protocol.clock import Clock
 from fedstake.protocol.cohort import select_cohort, selection_weight
+from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
-from fedstake.protocol.scoring import RoundRewards, ScoringRules, reward_round
 from fedstake.protocol.settlement import RoundSettler, Settlement
-from fedstake.protocol.validator import Assessment, RoundOutcome, Validator
 
-Transport = Callable[[Sequence[str], RoundTask], list[Submission]]
+
+class Transport(Protocol):
+    """What carries a round's task to the selected trainers and their answers back."""
+
+    def __call__(self, cohort: Sequence[str], task: RoundTask) -> list[Submission]: ...
+
+    def reveal(self, trainer: str, task: RoundTask, segments: Sequence[int]) -> list[SegmentReveal] | None: ...
 
 
 @dataclass
 class TaskSession:
-    """What the task's validators share while a task runs: its rules, the agreed
-    model and ledger (as of the last final round), and who still validates."""
+    """What the coordinator carries between rounds: the task's terms, the agreed model, the
+    latest published rewards table, and the validators that still have weight."""
 
     market: TaskMarket
     registry: StakeRegistry
-    task_id: int
-    validators: list[Validator]
+    terms: TaskTerms
+    ports: list[ValidatorPort]
     candidates: list[str]
-    cohort_size: int
-    min_stake: int
-    round_budget: int
-    rounds: int
-    settle_every: int
     global_params: torch.Tensor
     model_hash: bytes
     clock: Clock
-    scoring: ScoringRules = field(default_factory=ScoringRules)
-    reputation_selection: bool = True
-    pol: PolRules | None = None
-    reveal: Reveal | None = None  # how challengers reach trainers for spot checks
-    ledger: RewardLedger = field(default_factory=RewardLedger)
-    histories: dict[str, torch.Tensor] = field(default_factory=dict)
+    ledger: RewardLedger = field(default_factory=RewardLedger)  # only its published table: what trainers claim
     previous_change: torch.Tensor | None = None
     domain: Domain | None = None
 
     def __post_init__(self) -> None:
         if self.domain is None:
             self.domain = self.market.domain()
-        self.settler = RoundSettler(self.market, self.task_id, self.clock)
+        self.settler = RoundSettler(self.market, self.terms.task_id, self.clock)
 
-    def settles(self, round: int) -> bool:
-        return round % self.settle_every == 0 or round == self.rounds
+    @property
+    def task_id(self) -> int:
+        return self.terms.task_id
 
 
 @dataclass(frozen=True)
 class RoundReport:
     round: int
     selected: tuple[str, ...]
-    outcome: RoundOutcome
+    summary: RoundSummary
     settlement: Settlement
-    rewards: RoundRewards
+    new_params: torch.Tensor
 
     @property
     def held(self) -> str | None:
         """Why the round kept the previous model and paid nothing; None when it aggregated."""
-        return self.outcome.held
+        return self.summary.held
 
 
 def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str, int]]:
     """The cohort anyone can recompute: the trainers bonded to the task, bond x reputation
     weights from the chain."""
-    bonds = session.registry.bonds_of(session.market.address, session.task_id, session.candidates)
-    stakes = dict(zip(session.candidates, bonds))
-    reputations = dict(zip(session.candidates, session.market.reputations_of(session.candidates)
-                           if session.reputation_selection else [1] * len(session.candidates)))
-    weights = {a: selection_weight(s, reputations[a]) for a, s in stakes.items() if s >= session.min_stake}
-    cohort = select_cohort(seed, weights, session.cohort_size)
+    terms, candidates = session.terms, session.candidates
+    bonds = session.registry.bonds_of(session.market.address, session.task_id, candidates)
+    stakes = dict(zip(candidates, bonds))
+    reputations = dict(zip(candidates, session.market.reputations_of(candidates)
+                           if terms.reputation_selection else [1] * len(candidates)))
+    weights = {a: selection_weight(s, reputations[a]) for a, s in stakes.items() if s >= terms.min_stake}
+    cohort = select_cohort(seed, weights, terms.cohort_size)
     return cohort, {a: stakes[a] for a in cohort}
 
 
@@ -99,55 +103,39 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
                      session.previous_change)
     submissions = transport(cohort, task)
-    assessments = {v.address: v.assess(submissions, task, stakes, min_stake=session.min_stake,
-                                       scoring=session.scoring) for v in session.validators}
-    shared = _shared_rewards(session, round, assessments)
-    outcomes = {
-        v.address: v.conclude(assessments[v.address], shared, ledger=session.ledger, settles=session.settles(round))
-        for v in session.validators
-    }
-    ports = [session.settler.local_port(v, outcomes[v.address].result, round) for v in session.validators]
-    settlement = session.settler.settle(round, ports, _audit(session, task, outcomes))
-    winner = next(o for o in outcomes.values() if o.result.hash(session.task_id, round) == settlement.final_hash)
-    session.previous_change = winner.new_params - session.global_params
-    session.global_params, session.model_hash = winner.new_params, winner.result.model_hash
-    session.ledger = winner.ledger.fork()
-    if winner.table is not None:
-        session.ledger.publish(winner.table)
-    for accepted in winner.accepted:
-        previous = session.histories.get(accepted.trainer)
-        session.histories[accepted.trainer] = accepted.flat if previous is None else previous + accepted.flat
-    session.validators = [v for v in session.validators if session.market.view("weight", session.task_id, v.address)]
-    return RoundReport(round, tuple(cohort), winner, settlement, shared)
+    reports: dict[str, Report] = {p.address: p.assess(task, submissions, stakes) for p in session.ports}
+    for port in session.ports:
+        port.conclude(task, reports)
+    settlement = session.settler.settle(round, session.ports, _audit(session, task, transport))
+    winner = next(p for p in session.ports if p.result_hash == settlement.final_hash)
+    summary, new_params = winner.summary(), winner.new_model()
+    if summary.result.model_hash != session.market.view("latest_model_hash", session.task_id):
+        raise ProtocolError(f"round {round}: the final result's model is not the one the chain records")
+    for port in session.ports:
+        port.adopt(summary)
+    session.previous_change = new_params - session.global_params
+    session.global_params, session.model_hash = new_params, summary.result.model_hash
+    if summary.table is not None:
+        session.ledger.publish(summary.table)
+    session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
+    return RoundReport(round, tuple(cohort), summary, settlement, new_params)
 
 
-def _audit(session: TaskSession, task: RoundTask, outcomes: dict[str, RoundOutcome]):
-    """The proof-of-learning spot checks the proposer runs once the result holds its quorum."""
-    if session.pol is None or session.reveal is None:
+def _audit(session: TaskSession, task: RoundTask, transport: Transport):
+    """The proof-of-learning spot checks the proposer runs once the result holds its quorum
+    (validators in this process: the simulator's)."""
+    if session.terms.pol is None:
         return None
+    desks = [p.desk for p in session.ports if isinstance(p, LocalValidatorPort)]
+    if len(desks) != len(session.ports):
+        raise ProtocolError("proof-of-learning spot checks need every validator in this process")
 
     def after_quorum(final_hash: bytes, proposer_address: str) -> list[AuditRecord]:
-        agreed = next(o for o in outcomes.values() if o.result.hash(session.task_id, task.round) == final_hash)
-        proposer = next(v for v in session.validators if v.address == proposer_address)
-        auditor = Auditor(session.settler, session.pol, proposer.reference)
-        return auditor.audit(task, final_hash, proposer, session.validators, agreed.accepted, session.reveal)
+        proposer = next(d for d in desks if d.address == proposer_address)
+        agreed = next(d for d in desks if d.outcome is not None
+                      and d.outcome.result.hash(session.task_id, task.round) == final_hash)
+        auditor = Auditor(session.settler, session.terms.pol, proposer.validator.reference)
+        return auditor.audit(task, final_hash, proposer.validator, [d.validator for d in desks],
+                             agreed.outcome.accepted, transport.reveal)
 
     return after_quorum
-
-
-def _shared_rewards(session: TaskSession, round: int, assessments: dict[str, Assessment]) -> RoundRewards:
-    """What every validator computes from everyone's reported scores: the same numbers.
-    Only updates a validator could aggregate are paid: a held round pays nobody."""
-    trainers = sorted({t for a in assessments.values() if a.held is None for t in a.trainers})
-    reported = {v: [a.scores.get(t, 0.0) for t in trainers] for v, a in assessments.items()}
-    flats, samples = {}, {}
-    for a in assessments.values():
-        for accepted in a.accepted:
-            flats.setdefault(accepted.trainer, accepted.flat)
-            samples.setdefault(accepted.trainer, accepted.samples)
-    histories = {t: flats[t] + session.histories[t] if t in session.histories else flats[t] for t in trainers}
-    stakes = {v: session.market.view("weight", session.task_id, v) for v in assessments}
-    reputation = dict(zip(trainers, session.market.reputations_of(trainers))) \
-        if session.scoring.rule == "reputation" else {}  # only that rule reads it
-    return reward_round(session.scoring, round, trainers, reported, stakes, budget=session.round_budget,
-                        samples=samples, reputation=reputation, histories=histories)

@@ -157,12 +157,19 @@ class SettlementPort(Protocol):
 
 
 class LocalPort:
-    """A validator's settlement in this process (the simulator's port)."""
+    """A validator's settlement part in this process, standing for one result a round."""
 
-    def __init__(self, part: ValidatorSettlement, result: RoundResult, round: int) -> None:
-        self.part, self.result = part, result
+    def __init__(self, part: ValidatorSettlement, result: RoundResult | None = None, round: int = 0) -> None:
+        self.part = part
         self.address = part.address
-        self.result_hash = result.hash(part.task_id, round)
+        self.result_hash = b""
+        if result is not None:
+            self.stand_for(result, round)
+
+    def stand_for(self, result: RoundResult, round: int) -> None:
+        """The result this validator computed for `round`, which its steps defend."""
+        self.result = result
+        self.result_hash = result.hash(self.part.task_id, round)
 
     def post(self, round: int) -> bool:
         return self.part.post(round, self.result)
@@ -197,10 +204,6 @@ class RoundSettler:
     def part(self, account: Account) -> ValidatorSettlement:
         """The settlement steps of the validator holding `account`, in this process."""
         return ValidatorSettlement(self.market, self.task_id, account, self.clock)
-
-    def local_port(self, validator, result: RoundResult, round: int) -> LocalPort:
-        """`validator`'s own part (its account and the result it stands for), in this process."""
-        return LocalPort(self.part(validator.account), result, round)
 
     def settle(self, round: int, ports: Sequence[SettlementPort],
                after_quorum: Callable[[bytes, str], list] | None = None) -> Settlement:

@@ -54,6 +54,9 @@ class TaskConfig(_Section):
     selection: Literal["stake", "stake-reputation"] = Field("stake-reputation",
                                                             description="how the round seed draws the cohort")
     settle_every: int = Field(1, ge=1, description="a rewards root every k rounds (1 = per-round settlement)")
+    cohort_training: Literal["vectorised", "one-by-one"] = Field(
+        "vectorised", description="the simulator trains a cohort in one torch.func batch, or each trainer alone as a "
+                                  "device does (the same bytes as a federation's nodes; the batch differs in the last bits)")
 
 
 class TrainerGroup(_Section):

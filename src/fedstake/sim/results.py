@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from fedstake.protocol.desk import RoundSummary
 from fedstake.sim.outdir import OutputDir
 
 
@@ -98,6 +99,23 @@ def _write_csvs(results: Results, out: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(asdict(results.participants[0])))
         writer.writeheader()
         writer.writerows(asdict(p) for p in results.participants)
+
+
+def summary_row(round: int, summary: RoundSummary, *, accuracy: float, loss: float, selected: list[str],
+                proposals: list[dict[str, Any]], disputes: list[dict[str, Any]], tx_hash: str,
+                finalized_at: int) -> RoundRow:
+    """A round's row from its final result's summary: alike for a simulation and a federation."""
+    result, shared = summary.result, summary.rewards
+    return RoundRow(
+        round=round, accuracy=accuracy, loss=loss, selected=selected, accepted=list(summary.accepted),
+        rejected=[{"trainer": r.trainer, "reason": r.reason} for r in summary.rejected],
+        model_hash=hex0x(result.model_hash), updates_root=hex0x(result.updates_root),
+        rewards_root=hex0x(result.rewards_root), tx_hash=tx_hash, cumulative_rewards=result.cumulative_total,
+        rewards={a: v for a, v in shared.trainer_rewards.items() if v}, proposals=proposals, disputes=disputes,
+        finalized_at=finalized_at, scores={v: dict(zip(shared.trainers, row)) for v, row in shared.reported.items()},
+        consensus=shared.consensus, validator_trust=shared.validator_trust, sybil_weights=shared.sybil_weights,
+        validator_rewards={v: a for v, a in shared.validator_rewards.items() if a}, held=summary.held,
+    )
 
 
 def settlement_rows(settlement) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -10,11 +10,11 @@ from fedstake.learn.privacy import PrivacyAccountant
 from fedstake.learn.train import evaluate
 from fedstake.protocol.ledger import claim
 from fedstake.protocol.messages import RoundTask, Submission
-from fedstake.protocol.participation import train_vectorised
+from fedstake.protocol.participation import train_one_by_one, train_vectorised
 from fedstake.protocol.round import RoundReport, run_round
 from fedstake.sim.cohort_play import play_cohort
 from fedstake.sim.config import Scenario, resolved
-from fedstake.sim.results import ParticipantRow, Results, RoundRow, hex0x, settlement_rows
+from fedstake.sim.results import ParticipantRow, Results, RoundRow, hex0x, settlement_rows, summary_row
 from fedstake.edge import RoundTiming
 from fedstake.sim.edge import Gate, PayoutClock
 from fedstake.sim.world import World, build_world
@@ -30,7 +30,8 @@ class InProcessTransport:
         self._families = world.sybil_families
         self._samples = {t.address: t.samples for t in world.trainers}
         self.edge = world.edge
-        self.pol = world.session.pol
+        self.pol = world.session.terms.pol
+        self.train = train_one_by_one if world.scenario.task.cohort_training == "one-by-one" else train_vectorised
         self.gate: Gate | None = None
         self.timing: RoundTiming | None = None
 
@@ -39,7 +40,7 @@ class InProcessTransport:
             self.gate = self.edge.gate(task.round, cohort, self._samples)
             cohort = self.gate.present
         trainers = [self._by_address[a] for a in cohort]
-        submissions = play_cohort(trainers, task, sybil_families=self._families, train=train_vectorised,
+        submissions = play_cohort(trainers, task, sybil_families=self._families, train=self.train,
                                   pol=self.pol) if trainers else []
         if self.edge is not None:
             submissions, self.timing = self.edge.time(task.round, submissions, self._samples)
@@ -59,31 +60,22 @@ def _accountant(scenario: Scenario) -> PrivacyAccountant | None:
 
 def _round_row(world: World, report: RoundReport, accountant: PrivacyAccountant | None) -> RoundRow:
     spec, module = world.validators[0].rules.spec, world.trainers[0].module
-    outcome, result = report.outcome, report.outcome.result
-    accuracy, loss = evaluate(module, spec, outcome.new_params, world.dataset.x_test, world.dataset.y_test)
+    summary = report.summary
+    accuracy, loss = evaluate(module, spec, report.new_params, world.dataset.x_test, world.dataset.y_test)
     privacy = None
     if accountant is not None:
         noised = {t.address for t in world.trainers if t.privacy is not None}  # attackers do not noise
-        received = sum(a.trainer in noised for a in outcome.accepted)  # noised updates that counted
+        received = sum(a in noised for a in summary.accepted)  # noised updates that counted
         privacy = vars(accountant.record_round(received=received, expected=world.scenario.task.clients_per_round))
     proposals, disputes = settlement_rows(report.settlement)
-    shared = report.rewards
-    return RoundRow(
-        round=report.round, accuracy=accuracy, loss=loss, selected=list(report.selected),
-        accepted=[a.trainer for a in outcome.accepted],
-        rejected=[{"trainer": r.trainer, "reason": r.reason} for r in outcome.rejected],
-        model_hash=hex0x(result.model_hash), updates_root=hex0x(result.updates_root),
-        rewards_root=hex0x(result.rewards_root), tx_hash=report.settlement.finalize_tx,
-        cumulative_rewards=result.cumulative_total, rewards={a: v for a, v in shared.trainer_rewards.items() if v},
-        proposals=proposals, disputes=disputes, finalized_at=report.settlement.finalized_at, privacy=privacy,
-        scores={v: dict(zip(shared.trainers, row)) for v, row in shared.reported.items()},
-        consensus=shared.consensus, validator_trust=shared.validator_trust, sybil_weights=shared.sybil_weights,
-        validator_rewards={v: a for v, a in shared.validator_rewards.items() if a},
-        pol=[{"trainer": a.trainer, "segments": list(a.segments), "distance": a.distance, "passed": a.passed,
-              "reason": a.reason, "dispute": a.dispute.dispute_id if a.dispute else None,
-              "upheld": a.dispute.upheld if a.dispute else None} for a in report.settlement.audits],
-        held=report.held,
-    )
+    row = summary_row(report.round, summary, accuracy=accuracy, loss=loss, selected=list(report.selected),
+                      proposals=proposals, disputes=disputes, tx_hash=report.settlement.finalize_tx,
+                      finalized_at=report.settlement.finalized_at)
+    row.privacy = privacy
+    row.pol = [{"trainer": a.trainer, "segments": list(a.segments), "distance": a.distance, "passed": a.passed,
+                "reason": a.reason, "dispute": a.dispute.dispute_id if a.dispute else None,
+                "upheld": a.dispute.upheld if a.dispute else None} for a in report.settlement.audits]
+    return row
 
 
 def _claim_all(world: World) -> dict[str, int]:
@@ -166,9 +158,9 @@ def _edge_row(transport: InProcessTransport, report: RoundReport, payouts: Payou
     gate, timing = transport.gate, transport.timing
     assert gate is not None and timing is not None
     edge = transport.edge
-    for a in report.outcome.accepted:
-        if report.rewards.trainer_rewards.get(a.trainer):
-            payouts.contributed(a.trainer, timing.paths[edge.index[a.trainer]].upload_end)
+    for trainer in report.summary.accepted:
+        if report.summary.rewards.trainer_rewards.get(trainer):
+            payouts.contributed(trainer, timing.paths[edge.index[trainer]].upload_end)
     summary = timing.summary()
     return {**summary, "time_s": timing.end, "offline": len(gate.offline), "declined": len(gate.declined),
             "took_part": len(gate.present), "stragglers": [a for a in gate.present
@@ -177,13 +169,12 @@ def _edge_row(transport: InProcessTransport, report: RoundReport, payouts: Payou
 
 def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: PayoutClock) -> list[RoundRow]:
     scenario, transport, accountant = world.scenario, InProcessTransport(world), _accountant(world.scenario)
-    world.session.reveal = transport.reveal
     rows, claim_every = [], scenario.rewards.claim_every
     for round_number in range(1, scenario.task.rounds + 1):
         report = run_round(world.session, round_number, transport)
-        world.keep_model(report.outcome.new_params)
-        if report.outcome.table is not None and report.outcome.table.entries:  # an empty one commits to nothing
-            world.tables[round_number] = report.outcome.table
+        world.keep_model(report.new_params)
+        if report.summary.table is not None and report.summary.table.entries:  # an empty one commits to nothing
+            world.tables[round_number] = report.summary.table
         world.forfeited.update(d.accused for d in report.settlement.disputes if d.kind == "update" and d.upheld)
         row = _round_row(world, report, accountant)
         if world.edge is not None:

@@ -31,7 +31,9 @@ from fedstake.proof.screening import ScreeningRules
 from fedstake.protocol.clock import SimulatedClock
 from fedstake.protocol.ledger import PublishedTable
 from fedstake.protocol.requester import Requester
+from fedstake.protocol.desk import LocalValidatorPort, TaskTerms, ValidatorDesk
 from fedstake.protocol.round import TaskSession
+from fedstake.protocol.settlement import ValidatorSettlement
 from fedstake.protocol.scoring import ScoringRules
 from fedstake.protocol.trainer import Trainer
 from fedstake.protocol.validator import Reference, Validator
@@ -230,18 +232,57 @@ def _check_privacy_fits_screening(scenario: Scenario, spec: ParamSpec) -> None:
                           "or lower privacy.noise-multiplier / privacy.clip-norm")
 
 
-def build_world(scenario: Scenario) -> World:
-    task, seed = scenario.task, scenario.task.seed
+@dataclass(frozen=True)
+class Cast:
+    """A scenario's participants and what they learn on: built alike for a simulation (all in one
+    process) and for a federation's nodes (each takes its own role)."""
+
+    dataset: Dataset
+    spec: ParamSpec
+    genesis: torch.Tensor
+    trainers: list[Trainer]
+    families: list[tuple[str, ...]]
+    validators: list[tuple[Validator, int]]  # (role, stake in base units)
+
+
+def cast_of(scenario: Scenario) -> Cast:
+    task = scenario.task
     dataset = _dataset(scenario)
     module = build_model(task.model, dataset.num_features, dataset.num_classes)
     spec = ParamSpec.of(module)
-    genesis = initial_parameters(module, seed=seed)
+    genesis = initial_parameters(module, seed=task.seed)
     _check_privacy_fits_screening(scenario, spec)
     trainers, families = _trainers(scenario, dataset, module, spec)
     validators = _validators(scenario, spec, _references(scenario, dataset, module, spec), trainers)
+    return Cast(dataset, spec, genesis, trainers, families, validators)
+
+
+def task_rules(scenario: Scenario, validators: list[tuple[str, int]], genesis_hash: bytes, now: int) -> TaskRules:
+    """The rules a requester posts for `scenario`: validators (address, bond asked) in order."""
+    task = scenario.task
+    return TaskRules(
+        budget=task.budget * TOKEN, rounds=task.rounds, cohort_size=task.clients_per_round,
+        min_stake=scenario.chain.min_stake * TOKEN, validators=tuple(a for a, _ in validators),
+        validator_bonds=tuple(b for _, b in validators), seed=task.seed.to_bytes(32, "big"),
+        genesis_model_hash=genesis_hash, deadline=now + TASK_DEADLINE, settle_every=task.settle_every,
+    )
+
+
+def task_terms(scenario: Scenario, task_id: int) -> TaskTerms:
+    """What every participant of task `task_id` reads from its rules and the scenario's scoring."""
+    task = scenario.task
+    return TaskTerms(task_id=task_id, rounds=task.rounds, settle_every=task.settle_every,
+                     cohort_size=task.clients_per_round, min_stake=scenario.chain.min_stake * TOKEN,
+                     round_budget=round_budget(task.budget * TOKEN, task.rounds), scoring=scoring_rules(scenario),
+                     reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario))
+
+
+def build_world(scenario: Scenario) -> World:
+    cast = cast_of(scenario)
     backend = make_backend(scenario)
     try:
-        return _build_on(scenario, backend, dataset, spec, genesis, trainers, families, validators)
+        return _build_on(scenario, backend, cast.dataset, cast.spec, cast.genesis, cast.trainers, cast.families,
+                         cast.validators)
     except BaseException:  # an error or an interrupt while building: stop the node fedstake started
         backend.close()
         raise
@@ -261,29 +302,24 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     budget = task.budget * TOKEN
     deployment.token.mint(requester.address, budget, sender=owner)
     genesis_hash = model_hash(spec.unflatten(genesis))
-    min_stake = scenario.chain.min_stake * TOKEN
-    task_id = requester.open_task(deployment.token, deployment.market, TaskRules(
-        budget=budget, rounds=task.rounds, cohort_size=task.clients_per_round, min_stake=min_stake,
-        validators=tuple(v.address for v, _ in validators), validator_bonds=tuple(amount for _, amount in validators),
-        seed=seed.to_bytes(32, "big"), genesis_model_hash=genesis_hash, deadline=backend.timestamp() + TASK_DEADLINE,
-        settle_every=task.settle_every,
-    ))
+    task_id = requester.open_task(deployment.token, deployment.market, task_rules(
+        scenario, [(v.address, amount) for v, amount in validators], genesis_hash, backend.timestamp()))
     for validator, _ in validators:  # everyone bonds its whole stake to the task
         validator.join(deployment.market, task_id)
     for trainer in trainers:
         trainer.join(deployment.market, task_id, stakes[trainer.address])
-    session = TaskSession(
-        market=deployment.market, registry=deployment.registry, task_id=task_id,
-        validators=[v for v, _ in validators], candidates=[t.address for t in trainers],
-        cohort_size=task.clients_per_round, min_stake=min_stake, round_budget=round_budget(budget, task.rounds),
-        rounds=task.rounds, settle_every=task.settle_every, global_params=genesis, model_hash=genesis_hash,
-        clock=SimulatedClock(backend), scoring=scoring_rules(scenario),
-        reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario),
-    )
+    terms = task_terms(scenario, task_id)
+    clock = SimulatedClock(backend)
+    ports = [LocalValidatorPort(ValidatorDesk(v, deployment.market, terms,
+                                              ValidatorSettlement(deployment.market, task_id, v.account, clock),
+                                              model_hash=genesis_hash)) for v, _ in validators]
+    session = TaskSession(market=deployment.market, registry=deployment.registry, terms=terms, ports=ports,
+                          candidates=[t.address for t in trainers], global_params=genesis, model_hash=genesis_hash,
+                          clock=clock)
     edge = None
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),
-                         num_params=spec.size, round_budget=session.round_budget)
+                         num_params=spec.size, round_budget=terms.round_budget)
     world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers,
                   _behaviours(scenario, trainers, validators), families, stakes, task_id, session, genesis_hash, edge,
                   deployment_block=deployment_block)
