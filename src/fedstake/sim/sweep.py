@@ -94,7 +94,18 @@ def run_sweep(config: Path | None, base: list[str], axes: list[Axis], *, workers
     finally:
         pool.terminate()  # idle workers once all is done; on an interrupt, the running ones
         pool.join()
+        _stop_resource_tracker()
     return [r for r in rows if r is not None]
+
+
+def _stop_resource_tracker() -> None:
+    """Reap the helper process that spawned workers leave behind: otherwise it ends only after
+    fedstake exits (when its pipe closes), so for a moment a child outlives its parent."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # private, present in 3.8-3.13
+    if stop is not None:
+        stop()
 
 
 def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "final_accuracy") -> str:
