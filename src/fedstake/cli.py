@@ -620,7 +620,8 @@ def up(
         artifacts = Path(tempfile.mkdtemp(prefix=".fedstake-artifacts-", dir=outdir.path))
         with RpcBackend.over_http(federation.rpc_url) as chain:
             results = federation_results(outdir.path, scenario, manifest, chain, refunded=refund, timing={
-                "setup_s": round(setup_s, 3), "total_s": round(time.monotonic() - started, 3)})
+                "setup_s": round(setup_s, 3), "total_s": round(time.monotonic() - started, 3)},
+                node_stays=keep or rpc_url is not None)
             collect_artifacts(outdir.path, manifest, chain, artifacts)
     except FedstakeError as exc:
         _fail(f"{exc} (logs in {out / 'logs'})", 1)

@@ -30,7 +30,7 @@ from fedstake.protocol.cohort import select_cohort, selection_weight
 from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
-from fedstake.protocol.settlement import RoundSettler, Settlement
+from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn
 
 
 class Transport(Protocol):
@@ -57,11 +57,12 @@ class TaskSession:
     ledger: RewardLedger = field(default_factory=RewardLedger)  # only its published table: what trainers claim
     previous_change: torch.Tensor | None = None
     domain: Domain | None = None
+    fan_out: FanOut = in_turn  # a step on every validator: in turn here, at once over a network
 
     def __post_init__(self) -> None:
         if self.domain is None:
             self.domain = self.market.domain()
-        self.settler = RoundSettler(self.market, self.terms.task_id, self.clock)
+        self.settler = RoundSettler(self.market, self.terms.task_id, self.clock, self.fan_out)
 
     @property
     def task_id(self) -> int:
@@ -103,16 +104,15 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
                      session.previous_change)
     submissions = transport(cohort, task)
-    reports: dict[str, Report] = {p.address: p.assess(task, submissions, stakes) for p in session.ports}
-    for port in session.ports:
-        port.conclude(task, reports)
+    assessed = session.fan_out(session.ports, lambda p: p.assess(task, submissions, stakes))
+    reports: dict[str, Report] = {p.address: r for p, r in zip(session.ports, assessed)}
+    session.fan_out(session.ports, lambda p: p.conclude(task, reports))
     settlement = session.settler.settle(round, session.ports, _audit(session, task, transport))
     winner = next(p for p in session.ports if p.result_hash == settlement.final_hash)
     summary, new_params = winner.summary(), winner.new_model()
     if summary.result.model_hash != session.market.view("latest_model_hash", session.task_id):
         raise ProtocolError(f"round {round}: the final result's model is not the one the chain records")
-    for port in session.ports:
-        port.adopt(summary)
+    session.fan_out(session.ports, lambda p: p.adopt(summary))
     session.previous_change = new_params - session.global_params
     session.global_params, session.model_hash = new_params, summary.result.model_hash
     if summary.table is not None:

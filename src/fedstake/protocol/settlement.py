@@ -22,7 +22,7 @@ ends final and the dishonest proposers are the ones slashed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol, Sequence, TypeVar
 
 from fedstake.chain.accounts import Account
 from fedstake.chain.market import ZERO32, DisputeStatus, RoundResult, TaskMarket
@@ -190,6 +190,16 @@ class LocalPort:
         return self.part.finalize(round)
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+FanOut = Callable[[Sequence[T], Callable[[T], R]], list[R]]
+
+
+def in_turn(items: Sequence[T], step: Callable[[T], R]) -> list[R]:
+    """`step` on each item, one after the other, in order: the simulator's fan-out."""
+    return [step(item) for item in items]
+
+
 def _rotation(ports: Sequence[SettlementPort], round: int) -> list[SettlementPort]:
     start = (round - 1) % len(ports)
     return list(ports[start:]) + list(ports[:start])
@@ -198,8 +208,10 @@ def _rotation(ports: Sequence[SettlementPort], round: int) -> list[SettlementPor
 class RoundSettler:
     """Drives one round's settlement through the task's validators' ports."""
 
-    def __init__(self, market: TaskMarket, task_id: int, clock: Clock) -> None:
-        self.market, self.task_id, self.clock = market, task_id, clock
+    def __init__(self, market: TaskMarket, task_id: int, clock: Clock, fan_out: FanOut = in_turn) -> None:
+        """`fan_out` runs a step on several validators: in turn in the simulator, at once in a
+        deployment (each validator's steps are safe to race; results are kept in order)."""
+        self.market, self.task_id, self.clock, self.fan_out = market, task_id, clock, fan_out
 
     def part(self, account: Account) -> ValidatorSettlement:
         """The settlement steps of the validator holding `account`, in this process."""
@@ -230,9 +242,10 @@ class RoundSettler:
                           audits)
 
     def _post(self, round: int, order: list[SettlementPort]) -> dict[bytes, ProposalRecord]:
+        """The round's proposer posts first, then the others (together, in a deployment)."""
         proposals: dict[bytes, ProposalRecord] = {}
-        for port in order:
-            proposed = port.post(round)
+        posted = [order[0].post(round)] + self.fan_out(order[1:], lambda port: port.post(round))
+        for port, proposed in zip(order, posted):
             if port.result_hash in proposals:
                 proposals[port.result_hash].attesters.append(port.address)
             else:
@@ -245,12 +258,13 @@ class RoundSettler:
                  proposals: dict[bytes, ProposalRecord]) -> list[DisputeRecord]:
         opened: dict[bytes, DisputeRecord] = {}
         for port in order:
-            for result_hash, dispute_id in port.challenge(round, [h for h in proposals if h not in opened]):
+            rivals = [h for h in proposals if h not in opened and h != port.result_hash]
+            for result_hash, dispute_id in port.challenge(round, rivals) if rivals else []:
                 opened[result_hash] = DisputeRecord(dispute_id, "result", proposals[result_hash].proposer,
                                                     port.address)
         for result_hash, record in opened.items():
-            for port in order:
-                vote = port.vote(record.dispute_id, result_hash)
+            votes = self.fan_out(order, lambda port: port.vote(record.dispute_id, result_hash))
+            for port, vote in zip(order, votes):
                 if vote is not None:
                     record.votes[port.address] = vote
             self.resolve(record, order[0])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -183,6 +184,14 @@ class FlowerTransport:
         return None  # proof-of-learning spot checks are not relayed yet (fedstake up refuses proof.pol)
 
 
+def at_once(items: Sequence, step) -> list:
+    """`step` on every item in its own thread (each a message to another node); results in order."""
+    if len(items) <= 1:
+        return [step(item) for item in items]
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(step, items))
+
+
 def greet(courier: Courier, expected: int, *, within_s: float) -> list[Hello]:
     """Every node's hello (each stakes and joins first if it has not); a node's public key must be
     its address's."""
@@ -241,7 +250,7 @@ def run_coordinator(courier: Courier, config: CoordinatorConfig) -> None:
                           candidates=sorted(trainers), global_params=global_params,
                           model_hash=market.view("latest_model_hash", task_id) if done else
                           market.task(task_id).genesis_model_hash,
-                          clock=WallClock(backend), previous_change=previous)
+                          clock=WallClock(backend), previous_change=previous, fan_out=at_once)
     transport = FlowerTransport(courier, trainers, validators, cast.spec)
     log = config.run_dir / ROUNDS_LOG
     for round in range(done + 1, scenario.task.rounds + 1):
@@ -251,13 +260,12 @@ def run_coordinator(courier: Courier, config: CoordinatorConfig) -> None:
                                   cast.dataset.y_test)
         with log.open("a") as out:
             out.write(json.dumps(_row(report, accuracy, loss, transport.silent, time.monotonic() - started)) + "\n")
-    last = scenario.task.rounds
-    claims = courier.ask_many({t.node_id: ("query.claim", {"question": json_record(servers=list(config.servers),
-                                                                                   round=last)})
-                               for t in trainers.values()})
-    silent = {a: c.problem for a, c in ((t.address, claims[t.node_id]) for t in trainers.values()) if c.record is None}
+    claimants = [*trainers.values(), *validators]  # validators are paid for validating, from the same table
+    question = json_record(servers=list(config.servers), round=scenario.task.rounds)
+    claims = courier.ask_many({c.node_id: ("query.claim", {"question": question}) for c in claimants})
+    silent = {c.address: claims[c.node_id].problem for c in claimants if claims[c.node_id].record is None}
     if silent:
-        raise NodeSilent(0, "query.claim", f"trainers did not claim: {silent}")
+        raise NodeSilent(0, "query.claim", f"nodes did not claim: {silent}")
 
 
 def _row(report: RoundReport, accuracy: float, loss: float, silent: Mapping[str, str], seconds: float) -> dict:

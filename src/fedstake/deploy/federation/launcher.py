@@ -99,35 +99,33 @@ class Federation:
         return process is not None and process.poll() is None
 
     def stop(self, keep_chain: bool = False) -> None:
-        """Stop every process this federation started, newest first (anvil last, unless kept)."""
-        for service in reversed(self.services):
-            if service.role == "chain" and keep_chain:
-                continue
-            stop_group(service.pid, self._processes.get(service.pid))
+        """Stop every process this federation started (anvil too, unless kept)."""
+        stop_groups([s.pid for s in self.services if not (s.role == "chain" and keep_chain)], self._processes)
         if self._anvil is not None and not keep_chain:
             self._anvil.stop()
 
 
-def stop_group(pid: int, process: subprocess.Popen | None = None) -> None:
-    """SIGTERM the process group `pid` leads, wait, then SIGKILL what lingers."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return
+def stop_groups(pids: Sequence[int], processes: dict[int, subprocess.Popen] | None = None) -> None:
+    """SIGTERM the process groups `pids` lead, all at once; wait; SIGKILL whatever lingers."""
+    processes = processes or {}
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
     deadline = time.monotonic() + _STOP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            break
-        if process is None and not _running(pid):
-            break
+    def lingering() -> list[int]:
+        return [p for p in pids if (processes[p].poll() is None if p in processes else _running(p))]
+    while lingering() and time.monotonic() < deadline:
         time.sleep(0.1)
-    else:
+    for pid in lingering():
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    if process is not None:
-        process.wait()
+    for pid in pids:
+        if pid in processes:
+            processes[pid].wait()
 
 
 def _running(pid: int) -> bool:
@@ -145,12 +143,8 @@ def down(run_dir: Path) -> list[Service]:
         listed = json.loads((run_dir / FEDERATION).read_text())["processes"]
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError("DIR", f"{run_dir} holds no readable {FEDERATION}: {exc}") from None
-    stopped = []
-    for entry in reversed(listed):
-        service = Service(**entry)
-        if _running(service.pid):
-            stop_group(service.pid)
-            stopped.append(service)
+    stopped = [service for service in (Service(**entry) for entry in listed) if _running(service.pid)]
+    stop_groups([s.pid for s in stopped])
     return stopped
 
 
@@ -316,7 +310,7 @@ def _run_to_end(federation: Federation, role: str, name: str, command: Sequence[
     try:
         code = process.wait(timeout)
     except subprocess.TimeoutExpired:
-        stop_group(service.pid, process)
+        stop_groups([service.pid], federation._processes)
         raise FedstakeError(f"{name} did not finish within {timeout:g} s (log: {federation.run_dir / service.log})")
     if code != 0:
         tail = (federation.run_dir / service.log).read_text().strip().splitlines()[-3:]

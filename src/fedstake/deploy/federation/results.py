@@ -39,7 +39,8 @@ def logged_rounds(run_dir: Path) -> list[RoundRow]:
 
 
 def federation_results(run_dir: Path, scenario: Scenario, manifest: Manifest, backend: ChainBackend, *, refunded: int,
-                       timing: dict[str, float]) -> Results:
+                       timing: dict[str, float], node_stays: bool) -> Results:
+    """`node_stays`: the chain outlives the run (a node given, or --keep), so its URL is worth keeping."""
     contracts, cast = attach(manifest, backend), Cast.of(scenario)
     market, registry, token, task_id = contracts.market, contracts.registry, contracts.token, manifest.task_id
     rounds = logged_rounds(run_dir)
@@ -63,7 +64,7 @@ def federation_results(run_dir: Path, scenario: Scenario, manifest: Manifest, ba
     return Results(
         fedstake_version=__version__,
         scenario=resolved(scenario),
-        chain={"backend": "rpc", "chain_id": backend.chain_id, "rpc_url": manifest.rpc_url,
+        chain={"backend": "rpc", "chain_id": backend.chain_id, "rpc_url": manifest.rpc_url if node_stays else None,
                "contracts": {name: entry.address for name, entry in manifest.contracts.items()}, "task_id": task_id,
                "gas": {}, "gas_total": None},
         learning={"aggregator": {"name": scenario.task.aggregator, "params": scenario.aggregator_params()}},
@@ -85,12 +86,16 @@ def collect_artifacts(run_dir: Path, manifest: Manifest, backend: ChainBackend, 
     stores = [ArtifactStore(folder / PUBLISHED) for folder in sorted((run_dir / "nodes").glob("validator-*"))]
     target = ArtifactStore(into)
     write_manifest(manifest, into / MANIFEST)
+    model = b""
     for round in range(1, market.rounds_done(task_id) + 1):
         final = market.final_result(task_id, round)
-        target.put_model(_first(lambda s: s.get_model(final.model_hash), stores, f"round {round}'s model"))
+        model = _first(lambda s: s.get_model(final.model_hash), stores, f"round {round}'s model")
+        target.put_model(model)
         if final.rewards_root != ZERO32:
             target.put_table(round, _first(lambda s: s.get_table(round, root=final.rewards_root), stores,
                                            f"round {round}'s rewards table"))
+    if model:
+        (into / "model.safetensors").write_bytes(model)  # the final model, as simulate writes it
 
 
 def _first(read, stores, what: str):
