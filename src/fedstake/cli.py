@@ -561,6 +561,89 @@ def stake(
         _fail(str(exc), 1)
 
 
+_SUPERLINK = typer.Option(..., "--superlink", help="The SuperLink's Fleet API, host:port.")
+_ROOT_CERTS = typer.Option(None, "--root-certificates", help="CA certificate (PEM) of the SuperLink's TLS; "
+                           "without it the link is insecure (loopback only).")
+_AUTH_KEY = typer.Option(None, "--auth-key", help="The SuperNode's private key, when the SuperLink authenticates "
+                         "nodes (registered with `flwr supernode register`).")
+_INDEX = typer.Option(..., "--index", min=0, help="Its place among the scenario's participants of this role: its data.")
+_FOLDER = typer.Option(..., "--dir", help="This participant's own directory: its state, its agent's socket.")
+
+
+def _participant(role: str, *, scenario: Path, manifest: Path, index: int, folder: Path, key: Path,
+                 passphrase_file: Path | None, passphrase_env: str | None, superlink: str, rpc_url: str | None,
+                 root_certificates: Path | None, auth_key: Path | None, serve_port: int | None) -> None:
+    """Shared by `fedstake trainer` and `fedstake validator`."""
+    from fedstake.deploy.federation.agent import FlowerLink, check_link, run_participant
+    from fedstake.deploy.federation.node import Node, NodeConfig
+
+    _checked(lambda: check_link(superlink))
+    task = _manifest_of(manifest, "--manifest")
+    url = rpc_url or task.rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
+    for flag, path in (("--root-certificates", root_certificates), ("--auth-key", auth_key)):
+        if path is not None and not path.is_file():
+            _fail(f"{flag}: {path} is not a file", 2)
+    _checked(lambda: _check_node(url, "--rpc-url"))
+    account = _key(key, passphrase_env, passphrase_file)  # unlocked once: the agent keeps it in memory
+    try:
+        node = Node(NodeConfig(role, index, scenario, manifest, folder, key, None, url), account)
+    except FedstakeError as exc:
+        _fail(str(exc), 2)
+    link = FlowerLink(superlink, root_certificates, auth_key)
+    try:
+        code = run_participant(node, link, serve_port=serve_port, say=lambda text: err.print(text, highlight=False))
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+    raise typer.Exit(code)
+
+
+@app.command()
+def trainer(
+    config: Path = typer.Option(..., "--config", "-c", help="The scenario the task plays (its data and rules)."),
+    manifest: Path = typer.Option(..., "--manifest", help="The task's manifest.json."),
+    index: int = _INDEX,
+    folder: Path = _FOLDER,
+    key: Path = typer.Option(..., "--key", help="This trainer's keystore file."),
+    superlink: str = _SUPERLINK,
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+    root_certificates: Optional[Path] = _ROOT_CERTS,
+    auth_key: Optional[Path] = _AUTH_KEY,
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Train for a task as an edge device, with your own key and data: stakes and joins, then answers
+    the coordinator through a Flower SuperNode until stopped; claims its own rewards."""
+    _participant("trainer", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
+                 passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
+                 rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=None)
+
+
+@app.command()
+def validator(
+    config: Path = typer.Option(..., "--config", "-c", help="The scenario the task plays (its rules, its "
+                                "validation data)."),
+    manifest: Path = typer.Option(..., "--manifest", help="The task's manifest.json."),
+    index: int = _INDEX,
+    folder: Path = _FOLDER,
+    key: Path = typer.Option(..., "--key", help="This validator's keystore file."),
+    superlink: str = _SUPERLINK,
+    serve_port: int = typer.Option(0, "--serve-port", min=0, max=65535,
+                                   help="Port on 127.0.0.1 for its published models and tables (0: any free one)."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+    root_certificates: Optional[Path] = _ROOT_CERTS,
+    auth_key: Optional[Path] = _AUTH_KEY,
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Validate a task with your own key and validation data: screens, scores, aggregates, proposes or
+    attests, challenges and votes through a Flower SuperNode until stopped; publishes its tables."""
+    _participant("validator", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
+                 passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
+                 rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=serve_port)
+
+
 @app.command()
 def serve(
     directory: Path = typer.Argument(..., help="A directory of published artifacts (models/, tables/, manifest.json)."),

@@ -52,6 +52,11 @@ class ProtocolError(FedstakeError):
     """A role was asked to act out of the protocol's order."""
 
 
+class Unreachable(FedstakeError):
+    """A party gave no answer: it crashed, was cut off, was too slow, or refused with an error.
+    A round goes on without it while enough of the others answer."""
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM arrived (see `fedstake.signals`). A KeyboardInterrupt, not a
     FedstakeError, on purpose: no `except Exception` or `except FedstakeError` may swallow it

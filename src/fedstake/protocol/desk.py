@@ -102,6 +102,8 @@ class ValidatorDesk:
                  *, model_hash: bytes) -> None:
         self.validator, self.market, self.terms, self.settlement = validator, market, terms, settlement
         self.model_hash = model_hash
+        self.adopted = 0  # the last round whose final result it adopted
+        self.concluded = 0  # the round its outcome is of
         self.ledger = RewardLedger()
         self.histories: dict[str, torch.Tensor] = {}
         self.assessment: Assessment | None = None
@@ -148,6 +150,7 @@ class ValidatorDesk:
         self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories)
         self.outcome = self.validator.conclude(self.assessment, self.rewards, ledger=self.ledger,
                                                settles=self.terms.settles(task.round))
+        self.concluded = task.round
         return self.outcome.result
 
     def summary(self) -> RoundSummary:
@@ -160,9 +163,13 @@ class ValidatorDesk:
 
     def adopt(self, final: RoundSummary) -> None:
         """The round is final with `final`'s result (its own, or another validator's): carry its
-        model hash and ledger on, and add this round's accepted updates to the histories."""
+        model hash and ledger on, and add this round's accepted updates to the histories. Adopting
+        a round twice (a message repeated) changes nothing."""
         o, _ = self._concluded()
+        if self.concluded != self.adopted + 1:
+            return
         self.model_hash = final.result.model_hash
+        self.adopted = self.concluded
         if o.result == final.result:
             self.ledger = o.ledger.fork()
         else:  # another validator's result won: take its ledger, as published
@@ -176,7 +183,27 @@ class ValidatorDesk:
                 previous = self.histories.get(trainer)
                 self.histories[trainer] = flats[trainer] if previous is None else previous + flats[trainer]
 
-    _KEPT = ("model_hash", "ledger", "histories", "assessment", "outcome", "rewards")
+    def adopt_own(self, final: RoundResult | None) -> bool:
+        """A round it concluded went final without its adopting it (the relay was down): when
+        `final`, the chain's final result of that round, is its own, it adopts its own summary."""
+        if self.outcome is None or self.concluded != self.adopted + 1 or final != self.outcome.result:
+            return False
+        self.adopt(self.summary())
+        return True
+
+    def replay(self, task: RoundTask, submissions: Sequence[Submission], cohort: Mapping[str, int],
+               reports: Mapping[str, Report], final: RoundSummary) -> bool:
+        """A final round it missed, replayed from what was relayed then: its model, histories and
+        aggregator state come from its own assessment, its ledger from `final` (which the caller
+        checked against the chain). True if its own result is the final one."""
+        if task.round != self.adopted + 1:
+            raise ProtocolError(f"asked to replay round {task.round}; it last adopted round {self.adopted}")
+        self.assess(task, submissions, cohort)
+        mine = self.conclude(task, reports) == final.result
+        self.adopt(final)
+        return mine
+
+    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "assessment", "outcome", "rewards")
 
     def state(self) -> dict:
         """What it carries between steps, for a node that runs each step in a fresh process:

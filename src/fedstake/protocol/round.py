@@ -30,7 +30,7 @@ from fedstake.protocol.cohort import select_cohort, selection_weight
 from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
-from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn
+from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn, reached
 
 
 class Transport(Protocol):
@@ -76,6 +76,7 @@ class RoundReport:
     summary: RoundSummary
     settlement: Settlement
     new_params: torch.Tensor
+    absent: dict[str, str] = field(default_factory=dict)  # validators that fell silent this round: why
 
     @property
     def held(self) -> str | None:
@@ -104,21 +105,25 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
                      session.previous_change)
     submissions = transport(cohort, task)
-    assessed = session.fan_out(session.ports, lambda p: p.assess(task, submissions, stakes))
-    reports: dict[str, Report] = {p.address: r for p, r in zip(session.ports, assessed)}
-    session.fan_out(session.ports, lambda p: p.conclude(task, reports))
-    settlement = session.settler.settle(round, session.ports, _audit(session, task, transport))
-    winner = next(p for p in session.ports if p.result_hash == settlement.final_hash)
+    absent: dict[str, str] = {}  # a validator that does not answer sits the rest of the round out
+    assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
+    reports: dict[str, Report] = {p.address: r for p, r in assessed}
+    concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed], lambda p: p.conclude(task, reports),
+                                       absent)]
+    settlement = session.settler.settle(round, concluded, _audit(session, task, transport))
+    absent.update(settlement.absent)
+    agreed = [p for p in concluded if p.result_hash == settlement.final_hash]
+    winner = next((p for p in agreed if p.address not in absent), agreed[0])  # its summary came with its conclusion
     summary, new_params = winner.summary(), winner.new_model()
     if summary.result.model_hash != session.market.view("latest_model_hash", session.task_id):
         raise ProtocolError(f"round {round}: the final result's model is not the one the chain records")
-    session.fan_out(session.ports, lambda p: p.adopt(summary))
+    reached(session.fan_out, [p for p in concluded if p.address not in absent], lambda p: p.adopt(summary), absent)
     session.previous_change = new_params - session.global_params
     session.global_params, session.model_hash = new_params, summary.result.model_hash
     if summary.table is not None:
         session.ledger.publish(summary.table)
     session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
-    return RoundReport(round, tuple(cohort), summary, settlement, new_params)
+    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent)
 
 
 def _audit(session: TaskSession, task: RoundTask, transport: Transport):

@@ -26,7 +26,7 @@ from typing import Callable, Protocol, Sequence, TypeVar
 
 from fedstake.chain.accounts import Account
 from fedstake.chain.market import ZERO32, DisputeStatus, RoundResult, TaskMarket
-from fedstake.errors import ContractRevert, ProtocolError
+from fedstake.errors import ContractRevert, ProtocolError, Unreachable
 from fedstake.protocol.clock import Clock
 
 
@@ -59,6 +59,7 @@ class Settlement:
     finalize_tx: str
     slashed_validators: list[str]
     audits: list = field(default_factory=list)
+    absent: dict[str, str] = field(default_factory=dict)  # validators that fell silent while settling: why
 
 
 class ValidatorSettlement:
@@ -200,6 +201,36 @@ def in_turn(items: Sequence[T], step: Callable[[T], R]) -> list[R]:
     return [step(item) for item in items]
 
 
+def reached(fan_out: FanOut, items: Sequence[T], step: Callable[[T], R],
+            absent: dict[str, str]) -> list[tuple[T, R]]:
+    """(item, answer) for every item that answered `step`, in order; the rest are named in
+    `absent` (address -> why). In the simulator every port answers."""
+
+    def attempt(item: T) -> tuple[bool, R | str]:
+        try:
+            return True, step(item)
+        except Unreachable as exc:
+            return False, str(exc)
+
+    answered = []
+    for item, (ok, answer) in zip(items, fan_out(items, attempt)):
+        if ok:
+            answered.append((item, answer))
+        else:
+            absent[item.address] = answer  # type: ignore[attr-defined]
+    return answered
+
+
+def first_reached(items: Sequence[T], step: Callable[[T], R], absent: dict[str, str]) -> tuple[T, R]:
+    """The first item, in order, that answers `step`, and its answer; those before it go in `absent`."""
+    for item in items:
+        try:
+            return item, step(item)
+        except Unreachable as exc:
+            absent[item.address] = str(exc)  # type: ignore[attr-defined]
+    raise ProtocolError(f"no validator answered: {absent}")
+
+
 def _rotation(ports: Sequence[SettlementPort], round: int) -> list[SettlementPort]:
     start = (round - 1) % len(ports)
     return list(ports[start:]) + list(ports[:start])
@@ -224,50 +255,60 @@ class RoundSettler:
         `after_quorum(result_hash, proposer)` runs once the result holds its quorum, inside the
         challenge window (the spot checks of proof-of-learning); what it returns is kept.
         """
-        order = _rotation(ports, round)
-        proposals = self._post(round, order)
-        disputes = self._dispute(round, order, proposals)
+        order, absent = _rotation(ports, round), {}
+        proposals, order = self._post(round, order, absent)
+        disputes = self._dispute(round, order, proposals, absent)
+        order = [p for p in order if p.address not in absent]
         final_hash = self.market.view("quorum_result", self.task_id, round)
         for record in proposals.values():  # a rival voided, a validator slashed: a survivor may now hold 2/3
             if final_hash == ZERO32 and not record.rejected:
-                final_hash = order[0].check_quorum(round, record.result_hash)
+                _, final_hash = first_reached(order, lambda p: p.check_quorum(round, record.result_hash), absent)
         if final_hash == ZERO32:
-            raise ProtocolError(f"round {round}: no result reached two thirds of the validator weight")
+            raise ProtocolError(f"round {round}: no result reached two thirds of the validator weight"
+                                + (f" (silent: {absent})" if absent else ""))
         audits = after_quorum(final_hash, order[0].address) if after_quorum is not None else []
         disputes += [a.dispute for a in audits if a.dispute is not None]
-        finalize_tx = order[0].finalize(round)
+        _, finalize_tx = first_reached(order, lambda p: p.finalize(round), absent)
         proposals[final_hash].final = True
         slashed = [d.accused for d in disputes if d.upheld and d.kind == "result"]
         return Settlement(final_hash, list(proposals.values()), disputes, self.clock.now(), finalize_tx, slashed,
-                          audits)
+                          audits, absent)
 
-    def _post(self, round: int, order: list[SettlementPort]) -> dict[bytes, ProposalRecord]:
-        """The round's proposer posts first, then the others (together, in a deployment)."""
+    def _post(self, round: int, order: list[SettlementPort],
+              absent: dict[str, str]) -> tuple[dict[bytes, ProposalRecord], list[SettlementPort]]:
+        """The round's proposer posts first, then the others (together, in a deployment); a
+        silent proposer's turn passes to the next in the rotation. Returns the proposals and the
+        validators that posted, in rotation order."""
         proposals: dict[bytes, ProposalRecord] = {}
-        posted = [order[0].post(round)] + self.fan_out(order[1:], lambda port: port.post(round))
-        for port, proposed in zip(order, posted):
+        first, proposed = first_reached(order, lambda port: port.post(round), absent)
+        rest = order[order.index(first) + 1:]
+        posted = [(first, proposed)] + reached(self.fan_out, rest, lambda port: port.post(round), absent)
+        for port, proposed in posted:
             if port.result_hash in proposals:
                 proposals[port.result_hash].attesters.append(port.address)
             else:
                 proposer = port.address if proposed else self.market.proposal(self.task_id, round,
                                                                               port.result_hash).proposer
                 proposals[port.result_hash] = ProposalRecord(port.result_hash, proposer, [port.address])
-        return proposals
+        return proposals, [port for port, _ in posted]
 
-    def _dispute(self, round: int, order: list[SettlementPort],
-                 proposals: dict[bytes, ProposalRecord]) -> list[DisputeRecord]:
+    def _dispute(self, round: int, order: list[SettlementPort], proposals: dict[bytes, ProposalRecord],
+                 absent: dict[str, str]) -> list[DisputeRecord]:
         opened: dict[bytes, DisputeRecord] = {}
         for port in order:
             rivals = [h for h in proposals if h not in opened and h != port.result_hash]
-            for result_hash, dispute_id in port.challenge(round, rivals) if rivals else []:
-                opened[result_hash] = DisputeRecord(dispute_id, "result", proposals[result_hash].proposer,
-                                                    port.address)
+            if not rivals:
+                continue
+            for _, now_open in reached(in_turn, [port], lambda p: p.challenge(round, rivals), absent):
+                for result_hash, dispute_id in now_open:
+                    opened[result_hash] = DisputeRecord(dispute_id, "result", proposals[result_hash].proposer,
+                                                        port.address)
         for result_hash, record in opened.items():
-            votes = self.fan_out(order, lambda port: port.vote(record.dispute_id, result_hash))
-            for port, vote in zip(order, votes):
+            live = [p for p in order if p.address not in absent]
+            for port, vote in reached(self.fan_out, live, lambda p: p.vote(record.dispute_id, result_hash), absent):
                 if vote is not None:
                     record.votes[port.address] = vote
-            self.resolve(record, order[0])
+            first_reached([p for p in live if p.address not in absent], lambda p: self.resolve(record, p), absent)
             proposals[result_hash].rejected = bool(record.upheld)
         return list(opened.values())
 

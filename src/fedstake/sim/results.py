@@ -48,6 +48,7 @@ class RoundRow:
     edge: dict[str, Any] | None = None
     pol: list[dict[str, Any]] = field(default_factory=list)
     held: str | None = None  # why the round kept the previous model and paid nothing
+    silent: dict[str, str] = field(default_factory=dict)  # deployed: who the round went on without, and why
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _write_csvs(results: Results, out: Path) -> None:
 
 def summary_row(round: int, summary: RoundSummary, *, accuracy: float, loss: float, selected: list[str],
                 proposals: list[dict[str, Any]], disputes: list[dict[str, Any]], tx_hash: str,
-                finalized_at: int) -> RoundRow:
+                finalized_at: int, silent: dict[str, str] | None = None) -> RoundRow:
     """A round's row from its final result's summary: alike for a simulation and a federation."""
     result, shared = summary.result, summary.rewards
     return RoundRow(
@@ -115,6 +116,7 @@ def summary_row(round: int, summary: RoundSummary, *, accuracy: float, loss: flo
         finalized_at=finalized_at, scores={v: dict(zip(shared.trainers, row)) for v, row in shared.reported.items()},
         consensus=shared.consensus, validator_trust=shared.validator_trust, sybil_weights=shared.sybil_weights,
         validator_rewards={v: a for v, a in shared.validator_rewards.items() if a}, held=summary.held,
+        silent=dict(silent or {}),
     )
 
 

@@ -18,17 +18,27 @@ from typing import Mapping
 from flwr.app import ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
-from fedstake.errors import FedstakeError
+from fedstake.errors import Unreachable
 
 ANSWER = "answer"  # the record a node answers in
 
 
-class NodeSilent(FedstakeError):
+class NodeSilent(Unreachable):
     """A node did not answer a message in time, or its answer was an error."""
 
     def __init__(self, node_id: int, message_type: str, problem: str) -> None:
         super().__init__(f"node {node_id} ({message_type}): {problem}")
         self.node_id, self.message_type, self.problem = node_id, message_type, problem
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One ask: its message type, to how many nodes, how long until the last answer, how many stayed silent."""
+
+    kind: str
+    nodes: int
+    seconds: float
+    silent: int
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class Courier:
     def __init__(self, grid: Grid, *, timeout_s: float, poll_s: float = 0.2) -> None:
         self.grid, self.timeout_s, self.poll_s = grid, timeout_s, poll_s
         self._lock = threading.Lock()
+        self.exchanges: list[Exchange] = []  # every ask, in the order they ended: where a round's time went
 
     def node_ids(self) -> list[int]:
         with self._lock:
@@ -53,6 +64,7 @@ class Courier:
                  timeout_s: float | None = None) -> dict[int, Answer]:
         """Send each node its (message type, records) at once; every node's answer, or why it has none.
         The records travel by name: `question` and whatever else the message type carries."""
+        started = time.monotonic()
         messages = [Message(RecordDict(dict(records)), dst_node_id=node, message_type=kind)
                     for node, (kind, records) in questions.items()]
         with self._lock:
@@ -72,7 +84,17 @@ class Courier:
                 time.sleep(self.poll_s)
         for node in pending.values():
             answers[node] = Answer(node, None, f"no answer within {self.timeout_s if timeout_s is None else timeout_s:g} s")
+        kinds = sorted({kind for kind, _ in questions.values()})
+        with self._lock:
+            self.exchanges.append(Exchange("+".join(kinds), len(questions), round(time.monotonic() - started, 2),
+                                           sum(a.record is None for a in answers.values())))
         return answers
+
+    def take_exchanges(self) -> list[Exchange]:
+        """The exchanges since the last call (a round's)."""
+        with self._lock:
+            taken, self.exchanges = self.exchanges, []
+        return taken
 
     def ask(self, node_id: int, kind: str, question: ConfigRecord, *, timeout_s: float | None = None,
             **more: ConfigRecord) -> ConfigRecord:

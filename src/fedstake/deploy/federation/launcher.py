@@ -40,7 +40,7 @@ from fedstake.chain.keystore import save_keystore
 from fedstake.chain.manifest import MANIFEST, build_manifest, write_manifest
 from fedstake.chain.probe import rpc_problem
 from fedstake.chain.rpc import RpcBackend
-from fedstake.deploy.federation.coordinator import ROUNDS_LOG
+from fedstake.deploy.federation.relay_log import ROUNDS_LOG
 from fedstake.errors import ConfigError, FedstakeError
 from fedstake.sim.config import Scenario
 from fedstake.sim.world import BOND_FUNDS, settlement_params
@@ -270,14 +270,6 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
                           str(passphrase), "--out", str(run_dir / MANIFEST))
     _run_to_end(federation, "requester", "task-create", requester, address=cast.requester.address)
     say(f"task opened: {run_dir / MANIFEST}")
-    servers = []
-    for i, account in enumerate(cast.validators):
-        port = free_port()
-        published = run_dir / "nodes" / f"validator-{i}" / "published"
-        published.mkdir(parents=True, exist_ok=True)
-        federation.spawn("artifacts", f"artifacts-{i}", _fedstake("serve", str(published), "--port", str(port)),
-                         port=port, address=account.address)
-        servers.append(f"http://127.0.0.1:{port}")
     link = free_port()
     env = _flower_env(run_dir)
     (run_dir / "flwr").mkdir(exist_ok=True)
@@ -287,15 +279,19 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
                                                 "--disable-runtime-dependency-installation", "--port", str(link)],
                      port=link, env=env)
     _wait_for_port(link)
+    servers = []
     for role, accounts in (("trainer", cast.trainers), ("validator", cast.validators)):
         for i, account in enumerate(accounts):
-            config = {"role": role, "index": i, "scenario": str(run_dir / "scenario.toml"), "run-dir": str(run_dir),
-                      "key": str(keys[f"{role}-{i}"]), "passphrase-file": str(passphrase), "rpc-url": rpc_url}
-            port = free_port()
-            federation.spawn(role, f"{role}-{i}", [
-                _bin("flower-supernode"), "--insecure", "--superlink", f"127.0.0.1:{link}", "--port", str(port),
-                "--node-config", " ".join(f"{k}={json.dumps(v)}" for k, v in config.items())],
-                port=port, address=account.address, env=env)
+            name = f"{role}-{i}"
+            command = _fedstake(role, "--config", str(run_dir / "scenario.toml"), "--manifest", str(run_dir / MANIFEST),
+                                "--index", str(i), "--dir", str(run_dir / "nodes" / name), "--key", str(keys[name]),
+                                "--passphrase-file", str(passphrase), "--superlink", f"127.0.0.1:{link}")
+            port = None
+            if role == "validator":
+                port = free_port()
+                command += ["--serve-port", str(port)]
+                servers.append(f"http://127.0.0.1:{port}")
+            federation.spawn(role, name, command, port=port, address=account.address, env=env)
     (run_dir / "flwr" / "run-config.toml").write_text("".join(
         f"{k} = {json.dumps(v)}\n" for k, v in {"run-dir": str(run_dir), "scenario": str(run_dir / "scenario.toml"),
                                                 "rpc-url": rpc_url, "servers": " ".join(servers)}.items()))

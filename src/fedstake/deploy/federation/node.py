@@ -1,24 +1,24 @@
-"""A trainer's or a validator's node: fedstake's ClientApp, each node with its own key.
+"""A trainer's or a validator's node: its key, its data, its state, and its answer to each message.
 
-A SuperNode runs this app with its own node config:
+What a node is given (`fedstake trainer` / `fedstake validator` flags, or
+a SuperNode's `--node-config` when the ClientApp runs it in process):
 
     role             "trainer" or "validator"
-    index            its place among the scenario's trainers (or validators)
-    scenario         the scenario TOML the federation plays (its data and rules)
-    run-dir          the federation's directory: manifest.json, and this node's
-                     folder nodes/<role>-<index>/ (its state; a validator's
-                     published models and tables, which its server serves)
+    index            its place among the scenario's trainers (or validators): its data
+    scenario         the scenario TOML the task plays (its data and rules)
+    manifest         the task's manifest.json
+    folder           this node's own directory: its state (a validator's desk: model
+                     hash, ledger, histories, this round's assessment and outcome, its
+                     aggregator's state; never its key) and a validator's published
+                     models and tables, which its server serves
     key              its keystore file; passphrase-file: the file holding its passphrase
     rpc-url          the chain node
 
-Flower starts a fresh process for every message, so a node keeps what it
-needs between messages in its folder (a validator's desk: model hash,
-ledger, histories, this round's assessment and outcome, its aggregator's
-state; never its key) and reopens its key, the chain and the scenario's
-data each time. Every question is checked against the chain, never taken
-from the coordinator on trust: the model it is asked to train from must
-be the chain's latest, the round seed the chain's, the validators it seals
-its update for the task's own.
+Every question is checked against the chain, never taken from the
+coordinator on trust: the model it is asked to train from must be the
+chain's latest, the round seed the chain's, the validators it seals its
+update for the task's own. A node keeps its state on disk after every
+step, so a node killed and started again carries on where it was.
 """
 
 from __future__ import annotations
@@ -27,27 +27,27 @@ import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Mapping
 
 import torch
-from flwr.app import ConfigRecord, Context, Message, RecordDict
-from flwr.clientapp import ClientApp
+from flwr.app import ConfigRecord
 
+from fedstake.chain.accounts import Account
 from fedstake.chain.keystore import load_keystore, read_passphrase
-from fedstake.chain.manifest import MANIFEST, attach, read_manifest
+from fedstake.chain.manifest import attach, read_manifest
 from fedstake.chain.market import reward_leaf
 from fedstake.chain.rpc import RpcBackend
-from fedstake.deploy.federation.courier import ANSWER
 from fedstake.deploy.federation.wire import (
     json_record, model_bytes, read_json, read_report, read_sealed_submission, read_summary, read_task, report_doc,
     sealed_submission, summary_doc,
 )
 from fedstake.deploy.publish import fetch_table
 from fedstake.errors import ConfigError, ProtocolError
-from fedstake.proof.sealing import public_key, seal
+from fedstake.proof.sealing import address_of, public_key, seal
 from fedstake.protocol.clock import WallClock
 from fedstake.protocol.desk import ValidatorDesk
 from fedstake.protocol.ledger import ClaimTicket, claim
-from fedstake.protocol.messages import Submission
+from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.settlement import LocalPort, ValidatorSettlement
 from fedstake.protocol.store import ArtifactStore
 from fedstake.sim.config import Scenario, load_scenario
@@ -63,9 +63,10 @@ class NodeConfig:
     role: str
     index: int
     scenario: Path
-    run_dir: Path
+    manifest: Path
+    folder: Path
     key: Path
-    passphrase_file: Path
+    passphrase_file: Path | None  # None: the key comes unlocked (an agent unlocks it once)
     rpc_url: str
 
     @classmethod
@@ -79,25 +80,26 @@ class NodeConfig:
         role = get("role")
         if role not in ROLES:
             raise ConfigError("node-config.role", f"{role!r} is not one of {', '.join(ROLES)}")
-        return cls(role, int(get("index")), Path(get("scenario")), Path(get("run-dir")), Path(get("key")),
-                   Path(get("passphrase-file")), get("rpc-url"))
-
-    @property
-    def folder(self) -> Path:
-        return self.run_dir / "nodes" / f"{self.role}-{self.index}"
+        return cls(role, int(get("index")), Path(get("scenario")), Path(get("manifest")), Path(get("folder")),
+                   Path(get("key")), Path(get("passphrase-file")), get("rpc-url"))
 
 
 class Node:
-    """One message's worth of a node: its key, its role from the scenario, the chain."""
+    """A participant's node: its key, its role as the scenario casts it, the chain. An agent builds
+    it once and keeps it; a ClientApp running it in process builds it for every message."""
 
-    def __init__(self, config: NodeConfig) -> None:
+    def __init__(self, config: NodeConfig, account: Account | None = None) -> None:
+        torch.set_num_threads(1)  # one thread, as the simulator: the same float results, the same hashes
         self.config = config
-        self.account = load_keystore(config.key, read_passphrase(file=config.passphrase_file))
+        self.account = account or load_keystore(config.key, read_passphrase(file=config.passphrase_file))
         self.scenario: Scenario = load_scenario(config.scenario, [])
         self.backend = RpcBackend.over_http(config.rpc_url)
-        self.manifest = read_manifest(config.run_dir / MANIFEST)
+        self.manifest = read_manifest(config.manifest)
         self.contracts = attach(self.manifest, self.backend)
         self.market, self.task_id = self.contracts.market, self.manifest.task_id
+        count = self.scenario.trainer_count if config.role == "trainer" else sum(g.count for g in self.scenario.validators)
+        if not 0 <= config.index < count:
+            raise ConfigError("index", f"{config.index} is not below the scenario's {count} {config.role}s")
 
     @cached_property
     def cast(self):
@@ -141,19 +143,28 @@ class Node:
 
     # --- the trainer ------------------------------------------------------------------------------------------
 
-    def train(self, question: ConfigRecord) -> ConfigRecord:
+    def current_task(self, question: ConfigRecord) -> RoundTask:
+        """The round's task as sent, once the chain confirms it: its next round, its seed, its latest model."""
         task = read_task(question, self.cast.spec, self.market.domain())
         round = self.market.rounds_done(self.task_id) + 1
         if (task.task_id, task.round) != (self.task_id, round):
-            raise ProtocolError(f"asked to train task {task.task_id} round {task.round}; the chain is at round {round}")
+            raise ProtocolError(f"asked about task {task.task_id} round {task.round}; the chain is at round {round}")
         if task.round_seed != self.market.round_seed(self.task_id, round):
             raise ProtocolError(f"round {round}: the round seed sent is not the chain's")
         if task.model_hash != self.expected_model():
             raise ProtocolError(f"round {round}: the model sent is not the chain's latest")
+        return task
+
+    def train(self, question: ConfigRecord) -> ConfigRecord:
+        task = self.current_task(question)
+        round = task.round
         keys = {str(a): bytes.fromhex(k.removeprefix("0x")) for a, k in read_json(question)["validators"].items()}
         listed = set(self.market.validators(self.task_id))
         if not keys or set(keys) - listed:
             raise ProtocolError(f"round {round}: asked to seal for accounts that are not the task's validators")
+        forged = [a for a, k in keys.items() if address_of(k) != a]
+        if forged:  # a relay swapping in its own key would read the update
+            raise ProtocolError(f"round {round}: the public keys sent for {forged} are not those accounts' keys")
         submission = self.role.respond(task)
         return sealed_submission(submission.signed, seal(submission.payload, keys))
 
@@ -197,15 +208,53 @@ class Node:
         tmp.replace(self.config.folder / STATE)
 
     def assess(self, question: ConfigRecord, submissions: list[ConfigRecord]) -> ConfigRecord:
-        task = read_task(question, self.cast.spec, self.market.domain())
-        cohort = {str(a): int(v) for a, v in read_json(question)["cohort"].items()}
-        subs = []
-        for record in submissions:
-            signed, sealed = read_sealed_submission(record)
-            subs.append(Submission(signed, b"", sealed=sealed))
-        report = self.desk.assess(task, subs, cohort)
+        """Its report on the round; or, when it missed a final round (it was down), `behind`: the
+        last round it adopted, so the coordinator sends it what it missed (`catch_up`)."""
+        task = self.current_task(question)
+        self._adopt_own_final()
+        if self.desk.adopted != task.round - 1:
+            return json_record(behind=self.desk.adopted)
+        report = self.desk.assess(task, _submissions(submissions), _cohort(question))
         self.keep()
         return json_record(report=report_doc(report))
+
+    def _adopt_own_final(self) -> None:
+        desk = self.desk
+        if desk.concluded and desk.adopt_own(self.market.final_result(self.task_id, desk.concluded)):
+            self.keep()
+
+    def catch_up(self, question: ConfigRecord, records: Mapping[str, ConfigRecord]) -> ConfigRecord:
+        """Replay a final round it missed from what the coordinator relayed then (the task, the
+        sealed updates, every validator's report), checked against the chain: the model it starts
+        from is its own last one, the final summary is of the chain's final result."""
+        doc, desk = read_json(question), self.desk
+        round = int(doc["round"])
+        self._adopt_own_final()
+        final = read_summary(doc["summary"])
+        if self.market.final_result(self.task_id, round) != final.result:
+            raise ProtocolError(f"round {round}: the summary sent is not of the chain's final result")
+        assess, conclude = records.get("assess"), records.get("conclude")
+        if assess is None or conclude is None:
+            raise ProtocolError(f"round {round}: a catch-up without the round's assess and conclude records")
+        task = read_task(assess, self.cast.spec, self.market.domain())
+        reports = {r["validator"]: read_report(r) for r in read_json(conclude)["reports"]}
+        mine = desk.replay(task, _submissions([records[k] for k in _sub_names(records)]), _cohort(assess), reports,
+                           final)
+        store = ArtifactStore(self.config.folder / PUBLISHED)
+        if mine:
+            store.put_model(model_bytes(self.cast.spec, desk.new_model()))
+        if final.table is not None and final.table.entries:
+            store.put_table(round, final.table)
+        self.keep()
+        return json_record(adopted=desk.adopted, replayed_own=mine)
+
+    def summary(self, question: ConfigRecord) -> ConfigRecord:
+        """Its summary of a round it concluded, for a coordinator that lost its own log of it."""
+        round, desk = int(read_json(question)["round"]), self.desk
+        if desk.concluded != round or desk.outcome is None:
+            raise ProtocolError(f"it holds no summary of round {round} (its last is of round {desk.concluded})")
+        return json_record(summary=summary_doc(desk.summary()),
+                           result_hash="0x" + desk.outcome.result.hash(self.task_id, round).hex())
 
     def conclude(self, question: ConfigRecord) -> ConfigRecord:
         task = read_task(question, self.cast.spec, self.market.domain())
@@ -246,56 +295,53 @@ class Node:
         return json_record(model_hash="0x" + self.desk.model_hash.hex())
 
 
-def _hello(node: Node) -> ConfigRecord:
-    node.onboard()
-    return json_record(role=node.config.role, index=node.config.index, address=node.account.address,
-                       public_key="0x" + public_key(node.account).hex())
+    # --- every message ------------------------------------------------------------------------------------------
+
+    def hello(self) -> ConfigRecord:
+        """Who it is (its public key, so trainers can seal for it), once staked and joined."""
+        self.onboard()
+        return json_record(role=self.config.role, index=self.config.index, address=self.account.address,
+                           public_key="0x" + public_key(self.account).hex())
+
+    def handle(self, kind: str, records: Mapping[str, ConfigRecord]) -> ConfigRecord:
+        """The answer to one message of type `kind` (`train`, `query.<step>`) carrying `records`."""
+        question = records.get("question")
+        if question is None:
+            raise ProtocolError(f"a {kind} message without its question")
+        if kind == "query.hello":
+            return self.hello()
+        if kind == "train":
+            return self.train(question)
+        if kind == "query.claim":
+            return self.claim(question)
+        if kind == "query.assess":
+            return self.assess(question, [records[k] for k in _sub_names(records)])
+        if kind == "query.catch_up":
+            return self.catch_up(question, records)
+        steps = {"query.conclude": self.conclude, "query.settle": self.settle, "query.adopt": self.adopt,
+                 "query.summary": self.summary}
+        if kind not in steps:
+            raise ProtocolError(f"a message of unknown type {kind!r}")
+        return steps[kind](question)
 
 
-def _answer(msg: Message, record: ConfigRecord) -> Message:
-    return Message(RecordDict({ANSWER: record}), reply_to=msg)
+def _sub_names(records: Mapping) -> list[str]:
+    """The submissions a message carries (`sub.0`, `sub.1`, ...), in order."""
+    return sorted((k for k in records if k.startswith("sub.")), key=lambda k: int(k[4:]))
 
 
-def _node(context: Context) -> Node:
-    torch.set_num_threads(1)  # one thread, as the simulator: the same float results
-    return Node(NodeConfig.of(context.node_config))
+def _submissions(records: list[ConfigRecord]) -> list[Submission]:
+    subs = []
+    for record in records:
+        signed, sealed = read_sealed_submission(record)
+        subs.append(Submission(signed, b"", sealed=sealed))
+    return subs
 
 
-app = ClientApp()
+def _cohort(question: ConfigRecord) -> dict[str, int]:
+    return {str(a): int(v) for a, v in read_json(question)["cohort"].items()}
 
 
-@app.query("hello")
-def hello(msg: Message, context: Context) -> Message:
-    return _answer(msg, _hello(_node(context)))
-
-
-@app.train()
-def train(msg: Message, context: Context) -> Message:
-    return _answer(msg, _node(context).train(msg.content.config_records["question"]))
-
-
-@app.query("claim")
-def claim_rewards(msg: Message, context: Context) -> Message:
-    return _answer(msg, _node(context).claim(msg.content.config_records["question"]))
-
-
-@app.query("assess")
-def assess(msg: Message, context: Context) -> Message:
-    records = msg.content.config_records
-    subs = [records[k] for k in sorted((k for k in records if k.startswith("sub.")), key=lambda k: int(k[4:]))]
-    return _answer(msg, _node(context).assess(records["question"], subs))
-
-
-@app.query("conclude")
-def conclude(msg: Message, context: Context) -> Message:
-    return _answer(msg, _node(context).conclude(msg.content.config_records["question"]))
-
-
-@app.query("settle")
-def settle(msg: Message, context: Context) -> Message:
-    return _answer(msg, _node(context).settle(msg.content.config_records["question"]))
-
-
-@app.query("adopt")
-def adopt(msg: Message, context: Context) -> Message:
-    return _answer(msg, _node(context).adopt(msg.content.config_records["question"]))
+def open_node(config: Mapping) -> Node:
+    """The node a config describes (see the module's docstring for its keys)."""
+    return Node(NodeConfig.of(config))

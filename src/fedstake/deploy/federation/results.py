@@ -10,14 +10,13 @@ a dozen processes, each with its own key.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fedstake import __version__
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.manifest import MANIFEST, Manifest, attach, write_manifest
 from fedstake.chain.market import ZERO32
-from fedstake.deploy.federation.coordinator import ROUNDS_LOG
+from fedstake.deploy.federation.relay_log import RelayLog
 from fedstake.deploy.federation.launcher import Cast
 from fedstake.deploy.federation.node import PUBLISHED
 from fedstake.deploy.federation.wire import read_summary
@@ -30,11 +29,11 @@ from fedstake.sim.world import TOKEN
 
 def logged_rounds(run_dir: Path) -> list[RoundRow]:
     rows = []
-    for line in (run_dir / ROUNDS_LOG).read_text().splitlines():
-        doc = json.loads(line)
+    for _, doc in sorted(RelayLog(run_dir).rows().items()):
         rows.append(summary_row(doc["round"], read_summary(doc["summary"]), accuracy=doc["accuracy"], loss=doc["loss"],
                                 selected=doc["selected"], proposals=doc["proposals"], disputes=doc["disputes"],
-                                tx_hash=doc["tx_hash"], finalized_at=doc["finalized_at"]))
+                                tx_hash=doc["tx_hash"], finalized_at=doc["finalized_at"],
+                                silent={**doc["silent"], **doc.get("absent", {})}))
     return rows
 
 
@@ -44,6 +43,7 @@ def federation_results(run_dir: Path, scenario: Scenario, manifest: Manifest, ba
     contracts, cast = attach(manifest, backend), Cast.of(scenario)
     market, registry, token, task_id = contracts.market, contracts.registry, contracts.token, manifest.task_id
     rounds = logged_rounds(run_dir)
+    _agree_with_chain(rounds, market, task_id)
     stakes = [g.stake for g in scenario.trainers for _ in range(g.count)]
     behaviours = [g.behaviour for g in scenario.trainers for _ in range(g.count)]
     participants = [ParticipantRow(cast.requester.address, "requester", "honest", 0, 0, 0, 0, 0)]
@@ -76,6 +76,17 @@ def federation_results(run_dir: Path, scenario: Scenario, manifest: Manifest, ba
                "payout_latency_p50_s": None, "payout_latency_p95_s": None},
         timing=timing,
     )
+
+
+def _agree_with_chain(rounds: list[RoundRow], market, task_id: int) -> None:
+    """Every final round logged once, each with the chain's final result."""
+    done = market.rounds_done(task_id)
+    if [r.round for r in rounds] != list(range(1, done + 1)):
+        raise FedstakeError(f"the coordinator logged rounds {[r.round for r in rounds]}, the chain has {done} final")
+    for row in rounds:
+        final = market.final_result(task_id, row.round)
+        if (row.model_hash, row.rewards_root) != (hex0x(final.model_hash), hex0x(final.rewards_root)):
+            raise FedstakeError(f"round {row.round}: the logged result is not the chain's final result")
 
 
 def collect_artifacts(run_dir: Path, manifest: Manifest, backend: ChainBackend, into: Path) -> None:
