@@ -361,6 +361,8 @@ def _print_provenance(record) -> None:
 def node(
     port: int = typer.Option(8545, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
     chain_id: int = typer.Option(31337, "--chain-id"),
+    state: Optional[Path] = typer.Option(None, "--state", help="Load the chain from this file if it exists, and "
+                                         "save it there every 5 s and on stop: a restart resumes it."),
 ) -> None:
     """Run a local anvil node (the pinned npm binary) in the foreground, for rpc scenarios.
 
@@ -369,8 +371,10 @@ def node(
 
     if port_in_use(port):
         _fail(f"--port: 127.0.0.1:{port} is already in use (another node?); stop it or choose another --port", 2)
+    if state is not None and (state.is_dir() or not state.parent.is_dir()):
+        _fail(f"--state: {state} is a directory or its folder does not exist", 2)
     try:
-        anvil = launch_anvil(port=port, chain_id=chain_id, quiet=False)
+        anvil = launch_anvil(port=port, chain_id=chain_id, quiet=False, state=state)
     except FedstakeError as exc:
         _fail(str(exc), 1)
     try:

@@ -105,10 +105,14 @@ class AnvilNode:
         self._stopper()
 
 
-def _command(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool) -> list[str]:
+def _command(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool,
+             state: Path | None = None) -> list[str]:
     command = [str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
                "--hardfork", HARDFORK]
-    return command + (["--silent"] if quiet else []) + (["--block-time", str(block_time)] if block_time else [])
+    command += ["--silent"] if quiet else []
+    command += ["--block-time", str(block_time)] if block_time else []
+    # loaded at start if it exists, written on a clean stop and every few seconds while it runs
+    return command + (["--state", str(state), "--state-interval", "5"] if state else [])
 
 
 def _wait_until_ready(node: AnvilNode) -> bool:
@@ -124,13 +128,14 @@ def _wait_until_ready(node: AnvilNode) -> bool:
     raise ChainError(f"anvil (pid {node.pid}) did not answer at {node.url} within {_READY_TIMEOUT:.0f} s")
 
 
-def _launch_once(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool) -> AnvilNode | None:
+def _launch_once(binary: Path, port: int, chain_id: int, block_time: int | None, quiet: bool,
+                 state: Path | None = None) -> AnvilNode | None:
     """A ready node on `port`, or None if the port was taken first. `quiet` False: anvil's
     own output (accounts, requests) goes to our stdout; its errors still to the log we read."""
     log = tempfile.TemporaryFile()
     # a session of its own: a terminal's Ctrl-C reaches fedstake alone, which stops the node
     # itself, after whatever is still talking to it, rather than racing it
-    process = subprocess.Popen(_command(binary, port, chain_id, block_time, quiet), stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(_command(binary, port, chain_id, block_time, quiet, state), stdin=subprocess.DEVNULL,
                                stdout=log if quiet else None, stderr=log, start_new_session=True)
     node = AnvilNode(f"http://127.0.0.1:{port}", process.pid, port, chain_id, process, log)
     if _wait_until_ready(node):
@@ -145,18 +150,19 @@ def _launch_once(binary: Path, port: int, chain_id: int, block_time: int | None,
 
 def launch_anvil(
     *, chain_id: int = 31337, block_time: int | None = None, binary: str | os.PathLike[str] | None = None,
-    port: int | None = None, quiet: bool = True,
+    port: int | None = None, quiet: bool = True, state: Path | None = None,
 ) -> AnvilNode:
     """Start anvil on `port` (default: a free loopback port) and wait until it answers; the
-    caller stops it (or exit does). `quiet` False shows anvil's own output on our stdout."""
+    caller stops it (or exit does). `quiet` False shows anvil's own output on our stdout.
+    `state`: a file the chain is loaded from if it exists and saved to (a restart resumes it)."""
     path = find_anvil(binary)
     if port is not None:
-        node = None if port_in_use(port) else _launch_once(path, port, chain_id, block_time, quiet)
+        node = None if port_in_use(port) else _launch_once(path, port, chain_id, block_time, quiet, state)
         if node is None:
             raise ChainError(f"127.0.0.1:{port} is already in use")
         return node
     for _ in range(_START_ATTEMPTS):
-        node = _launch_once(path, free_port(), chain_id, block_time, quiet)
+        node = _launch_once(path, free_port(), chain_id, block_time, quiet, state)
         if node is not None:
             return node
     raise ChainError(f"anvil could not bind a free port in {_START_ATTEMPTS} attempts")

@@ -26,11 +26,13 @@ dev account; on any other node the account must already hold ETH and
 from __future__ import annotations
 
 import ast
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Literal
 
 from eth_account import Account as EthAccount
-from eth_utils import to_checksum_address
+import requests
+from eth_utils import keccak, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3Exception
 from web3._utils.method_formatters import receipt_formatter  # web3 8.0 has no public one, nor the sync send
@@ -84,6 +86,26 @@ def _reverts_as_contract_revert(function: str = "") -> Iterator[None]:
         if reason is None:
             raise ChainError(f"the node refused: {error}") from error
         raise ContractRevert(reason, function=function) from None
+
+
+class PatientHTTPProvider(HTTPProvider):
+    """HTTP to a node that may be restarting: a request the node cannot take (connection
+    refused or dropped) is sent again every `interval_s` for up to `patience_s`. Sending a
+    signed transaction again is safe: the same bytes are the same transaction."""
+
+    def __init__(self, url: str, *, patience_s: float, interval_s: float = 0.5, **options: Any) -> None:
+        super().__init__(url, exception_retry_configuration=None, **options)
+        self.patience_s, self.interval_s = patience_s, interval_s
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        deadline = time.monotonic() + self.patience_s
+        while True:
+            try:
+                return super().make_request(method, params)
+            except requests.exceptions.ConnectionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(self.interval_s)
 
 
 class _TestNode:
@@ -174,8 +196,12 @@ class RpcBackend(ChainBackend):
         self._nonces: dict[str, int] = {}
 
     @classmethod
-    def over_http(cls, url: str, **options: Any) -> RpcBackend:
-        """A node at `url`; caching lets web3 ask eth_chainId once rather than twice per read."""
+    def over_http(cls, url: str, *, patience_s: float = 0.0, **options: Any) -> RpcBackend:
+        """A node at `url`; caching lets web3 ask eth_chainId once rather than twice per read.
+        `patience_s` > 0: a node that goes away (restarted from its saved state, say) is waited
+        for that long before a request fails."""
+        if patience_s > 0:
+            return cls(PatientHTTPProvider(url, patience_s=patience_s, cache_allowed_requests=True), **options)
         return cls(HTTPProvider(url, cache_allowed_requests=True), **options)
 
     @classmethod
@@ -228,11 +254,22 @@ class RpcBackend(ChainBackend):
         return EthAccount.sign_transaction(tx, sender.private_key).raw_transaction
 
     def _mine(self, signed: bytes) -> Any:
-        """Send a signed transaction; its receipt once mined."""
-        if self._sends_sync:
-            raw = self._w3.manager.request_blocking("eth_sendRawTransactionSync", ["0x" + signed.hex()])
-            return receipt_formatter(raw)
-        tx_hash = self._w3.eth.send_raw_transaction(signed)
+        """Send a signed transaction; its receipt once mined. A node that answers "nonce too low"
+        or "already known" to a transaction sent again (after a lost connection) mined it the
+        first time: its receipt is fetched by hash."""
+        try:
+            if self._sends_sync:
+                raw = self._w3.manager.request_blocking("eth_sendRawTransactionSync", ["0x" + signed.hex()])
+                return receipt_formatter(raw)
+            tx_hash = self._w3.eth.send_raw_transaction(signed)
+        except Web3Exception as error:
+            if not any(text in str(error).lower() for text in ("nonce too low", "already known")):
+                raise
+            tx_hash = keccak(signed)
+            try:
+                self._w3.eth.get_transaction(tx_hash)
+            except Web3Exception:
+                raise error from None  # not ours: the local nonce was wrong
         return self._w3.eth.wait_for_transaction_receipt(tx_hash, self._receipt_timeout, self._poll_interval)
 
     def _send(self, request: dict[str, Any], sender: Account, function: str) -> Receipt:

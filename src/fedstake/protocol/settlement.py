@@ -78,8 +78,11 @@ class ValidatorSettlement:
         return self.account.address
 
     def post(self, round: int, result: RoundResult) -> bool:
-        """Attest `result` if it is posted already, else propose it; True if this validator proposed."""
+        """Attest `result` if it is posted already, else propose it; True if this validator proposed.
+        Posting again what it posted before (a coordinator that restarted the round) changes nothing."""
         mine = result.hash(self.task_id, round)
+        if self.market.view("attested", self.task_id, round, self.address) == mine:
+            return self.market.proposal(self.task_id, round, mine).proposer == self.address
         if self.market.proposal(self.task_id, round, mine).proposer == _NOBODY:
             try:
                 self.market.propose_round(self.task_id, round, result, sender=self.account)

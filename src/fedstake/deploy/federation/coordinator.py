@@ -40,6 +40,7 @@ from fedstake.chain.manifest import MANIFEST, attach, read_manifest
 from fedstake.chain.rpc import RpcBackend
 from fedstake.deploy.federation.courier import Courier, Exchange, NodeSilent
 from fedstake.deploy.federation.directory import Directory
+from fedstake.deploy.federation.node import NODE_PATIENCE_S
 from fedstake.deploy.federation.relay_log import RelayLog
 from fedstake.deploy.federation.wire import (
     json_record, model_from_bytes, read_json, read_report, read_sealed_submission, read_summary, report_doc,
@@ -239,7 +240,7 @@ def run_coordinator(courier: Courier, config: CoordinatorConfig) -> None:
     scenario = load_scenario(config.scenario, [])
     cast = cast_of(scenario)
     manifest = read_manifest(config.run_dir / MANIFEST)
-    backend = RpcBackend.over_http(config.rpc_url)
+    backend = RpcBackend.over_http(config.rpc_url, patience_s=NODE_PATIENCE_S)
     contracts = attach(manifest, backend)
     market, task_id = contracts.market, manifest.task_id
     log = RelayLog(config.run_dir)

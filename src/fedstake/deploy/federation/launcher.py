@@ -59,6 +59,7 @@ class Service:
     port: int | None
     log: str
     address: str = ""
+    command: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,11 +89,41 @@ class Federation:
         with log.open("ab") as out:
             process = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        env={**os.environ, **(env or {})}, start_new_session=True)
-        service = Service(role, name, process.pid, port, str(log.relative_to(self.run_dir)), address)
+        service = Service(role, name, process.pid, port, str(log.relative_to(self.run_dir)), address, list(command))
         self._processes[process.pid] = process
-        self.services.append(service)
+        self.services = [s for s in self.services if s.name != name] + [service]  # a restart replaces its entry
         self.record()
         return service
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def restart(self, name: str) -> Service:
+        """Start `name` again, as it was started (its key, its folder: it carries on from its state)."""
+        old = self.service(name)
+        stop_groups([old.pid], self._processes)
+        return self.spawn(old.role, name, old.command, port=old.port, address=old.address,
+                          env=_flower_env(self.run_dir))
+
+    def restart_chain(self) -> None:
+        """Stop the federation's anvil cleanly (it saves its state) and start it again from that
+        state on the same port: the participants wait for it and carry on."""
+        if self._anvil is None:
+            raise FedstakeError("this federation uses a node it did not start; restart that node yourself")
+        port = self._anvil.port
+        self._anvil.stop()
+        deadline = time.monotonic() + 30.0
+        while True:  # the port takes a moment to come free
+            try:
+                self._anvil = launch_anvil(block_time=1, port=port, state=chain_state(self.run_dir))
+                break
+            except FedstakeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
+        self.services = [s for s in self.services if s.name != "anvil"] + [
+            Service("chain", "anvil", self._anvil.pid, port, "", "")]
+        self.record()
 
     def alive(self, service: Service) -> bool:
         process = self._processes.get(service.pid)
@@ -146,6 +177,11 @@ def down(run_dir: Path) -> list[Service]:
     stopped = [service for service in (Service(**entry) for entry in listed) if _running(service.pid)]
     stop_groups([s.pid for s in stopped])
     return stopped
+
+
+def chain_state(run_dir: Path) -> Path:
+    """Where the federation's own anvil saves the chain (so it can be restarted from it)."""
+    return run_dir / "chain" / "state.json"
 
 
 def _bin(name: str) -> str:
@@ -223,15 +259,22 @@ def check_scenario(scenario: Scenario) -> None:
         raise ConfigError("chain.rpc-url", "set chain.backend = \"rpc\" with it, or pass --rpc-url")
 
 
+Command = Callable[[str, list[str]], list[str]]
+
+
 def bring_up(run_dir: Path, scenario_file: Path, scenario: Scenario, *, rpc_url: str | None,
-             say: Callable[[str], None] = lambda _: None) -> Federation:
-    """Start every part on loopback and open the task; the caller plays it (`play`) and stops it."""
+             say: Callable[[str], None] = lambda _: None,
+             participant: Command = lambda name, command: command) -> Federation:
+    """Start every part on loopback and open the task; the caller plays it (`play`) and stops it.
+    `participant(name, command)` is the command that starts participant `name` (default: the
+    honest `fedstake trainer` / `fedstake validator` command it is given)."""
     check_scenario(scenario)
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(scenario_file, run_dir / "scenario.toml")
     anvil = None
     if rpc_url is None:
-        anvil = launch_anvil(block_time=1)
+        chain_state(run_dir).parent.mkdir(exist_ok=True)
+        anvil = launch_anvil(block_time=1, state=chain_state(run_dir))
         rpc_url = anvil.url
     elif rpc_problem(rpc_url, timeout=2.0) is not None:
         raise ConfigError("--rpc-url", f"no node answers at {rpc_url}: {rpc_problem(rpc_url, timeout=2.0)}")
@@ -240,14 +283,14 @@ def bring_up(run_dir: Path, scenario_file: Path, scenario: Scenario, *, rpc_url:
         if anvil is not None:
             federation.services.append(Service("chain", "anvil", anvil.pid, anvil.port, "", ""))
             federation.record()
-        _open(federation, scenario, say)
+        _open(federation, scenario, say, participant)
     except BaseException:
         federation.stop()
         raise
     return federation
 
 
-def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]) -> None:
+def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None], participant: Command) -> None:
     run_dir, rpc_url = federation.run_dir, federation.rpc_url
     cast = Cast.of(scenario)
     passphrase, keys = _write_keys(run_dir, cast)
@@ -291,7 +334,7 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
                 port = free_port()
                 command += ["--serve-port", str(port)]
                 servers.append(f"http://127.0.0.1:{port}")
-            federation.spawn(role, name, command, port=port, address=account.address, env=env)
+            federation.spawn(role, name, participant(name, command), port=port, address=account.address, env=env)
     (run_dir / "flwr" / "run-config.toml").write_text("".join(
         f"{k} = {json.dumps(v)}\n" for k, v in {"run-dir": str(run_dir), "scenario": str(run_dir / "scenario.toml"),
                                                 "rpc-url": rpc_url, "servers": " ".join(servers)}.items()))

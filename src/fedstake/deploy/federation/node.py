@@ -54,6 +54,7 @@ from fedstake.sim.config import Scenario, load_scenario
 from fedstake.sim.world import BOND_FUNDS, TOKEN, cast_of, task_terms
 
 ROLES = ("trainer", "validator")
+NODE_PATIENCE_S = 120.0  # how long a participant waits for a chain node that went away (restarting, say)
 STATE = "state.pt"
 PUBLISHED = "published"
 
@@ -93,7 +94,7 @@ class Node:
         self.config = config
         self.account = account or load_keystore(config.key, read_passphrase(file=config.passphrase_file))
         self.scenario: Scenario = load_scenario(config.scenario, [])
-        self.backend = RpcBackend.over_http(config.rpc_url)
+        self.backend = RpcBackend.over_http(config.rpc_url, patience_s=NODE_PATIENCE_S)
         self.manifest = read_manifest(config.manifest)
         self.contracts = attach(self.manifest, self.backend)
         self.market, self.task_id = self.contracts.market, self.manifest.task_id
