@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 
 export FLWR_TELEMETRY_ENABLED = 0
 
-.PHONY: demo test test-slow bench-sim bench-chain setup clean
+.PHONY: demo test test-slow bench-sim bench-chain bench-federation setup clean
 
 setup: $(STAMP) $(NODE)
 
@@ -45,6 +45,11 @@ bench-sim: $(STAMP)
 # eth-tester measured in the same run; the last line is one JSON object.
 bench-chain: $(STAMP) $(NODE)
 	$(BIN)/python benchmarks/bench_chain.py
+
+# fedstake up against fedstake simulate on examples/deploy-local.toml: bring-up,
+# time per round (the ratio), peak RSS per process; the last line is one JSON object.
+bench-federation: $(STAMP) $(NODE)
+	$(BIN)/python benchmarks/bench_federation.py
 
 # mythril over every deployable contract's unoptimised runtime bytecode, in its
 # own venv (its eth pins conflict with web3 8); see audit/README.md.

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from fedstake.chain.manifest import MANIFEST, attach, read_manifest
 from fedstake.chain.rpc import RpcBackend
-from fedstake.deploy.federation.launcher import Federation, bring_up, play, read_ending
+from fedstake.deploy.federation.launcher import Federation, bring_up, descendants, play, read_ending
 from fedstake.deploy.federation.relay_log import RelayLog
 from fedstake.deploy.federation.results import collect_artifacts, federation_results
 from fedstake.deploy.publish import fetch_table
@@ -107,6 +107,17 @@ def kill(fed: Federation, name: str) -> int:
     pid = fed.service(name).pid
     os.killpg(pid, signal.SIGKILL)
     return pid
+
+
+def coordinator_pid(fed: Federation) -> int | None:
+    """The running coordinator: the `flwr-serverapp` process the SuperLink started."""
+    for pid in descendants(fed.service("superlink").pid):
+        try:
+            if b"flwr-serverapp" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    return None
 
 
 def logged(fed: Federation) -> dict[int, dict]:

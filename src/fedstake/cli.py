@@ -455,6 +455,15 @@ def _key(key: Path, passphrase_env: str | None, passphrase_file: Path | None):
         _fail(f"--key: {exc}", 2)
 
 
+def _node_url(rpc_url: str | None, manifest, path: Path) -> str:
+    """The chain node: --rpc-url, else the one the manifest at `path` names; checked to answer."""
+    url = rpc_url or manifest.rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {path} names no node; give its URL", 2)
+    _checked(lambda: _check_node(url, "--rpc-url"))
+    return url
+
+
 def _manifest_of(path: Path, key: str):
     from fedstake.chain.manifest import read_manifest
 
@@ -471,24 +480,35 @@ def task_create(
     key: Path = typer.Option(..., "--key", help="The requester's keystore file."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the task's manifest.json."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the one --contracts names)."),
+    validator: Optional[list[str]] = typer.Option(None, "--validator", help="A validator's address, once per "
+                                                  "validator in the scenario's order (default: the accounts the "
+                                                  "scenario's seed derives, as fedstake up uses)."),
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
     """Escrow the scenario's budget, post its rules and validators, write the task's manifest; print the task id."""
+    from eth_utils import is_address, to_checksum_address
+
     from fedstake.chain.rpc import RpcBackend
-    from fedstake.deploy.federation.requester import open_task
+    from fedstake.deploy.federation.requester import open_task, scenario_validators
     from fedstake.sim.config import load_scenario
 
     scenario = _checked(lambda: load_scenario(config, []))
+    validators = None
+    if validator:
+        bonds = [stake for _, stake in scenario_validators(scenario)]
+        if len(validator) != len(bonds):
+            _fail(f"--validator: {len(validator)} given, the scenario casts {len(bonds)} validators", 2)
+        wrong = [a for a in validator if not is_address(a)]
+        if wrong:
+            _fail(f"--validator: {wrong[0]!r} is not an address", 2)
+        validators = [(to_checksum_address(a), bond) for a, bond in zip(validator, bonds)]
     deployment = _manifest_of(contracts, "--contracts")
     account = _key(key, passphrase_env, passphrase_file)
-    url = rpc_url or deployment.rpc_url
-    if url is None:
-        _fail(f"--rpc-url: {contracts} names no node; give its URL", 2)
-    _checked(lambda: _check_node(url, "--rpc-url"))
+    url = _node_url(rpc_url, deployment, contracts)
     try:
         with RpcBackend.over_http(url) as chain:
-            manifest = open_task(scenario, chain, deployment, account, out)
+            manifest = open_task(scenario, chain, deployment, account, out, validators=validators)
     except FedstakeError as exc:
         _fail(str(exc), 1)
     typer.echo(manifest.task_id)
@@ -511,10 +531,7 @@ def task_close(
 
     task = _manifest_of(manifest, "--manifest")
     account = _key(key, passphrase_env, passphrase_file)
-    url = rpc_url or task.rpc_url
-    if url is None:
-        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
-    _checked(lambda: _check_node(url, "--rpc-url"))
+    url = _node_url(rpc_url, task, manifest)
     try:
         with RpcBackend.over_http(url) as chain:
             ending = close_task(chain, task, account)
@@ -548,10 +565,7 @@ def stake(
         _fail(f"--role: {role!r} is not one of trainer, validator", 2)
     deployment = _manifest_of(manifest, "--manifest")
     account = _key(key, passphrase_env, passphrase_file)
-    url = rpc_url or deployment.rpc_url
-    if url is None:
-        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
-    _checked(lambda: _check_node(url, "--rpc-url"))
+    url = _node_url(rpc_url, deployment, manifest)
     wanted = int(amount * 10**18)
     try:
         with RpcBackend.over_http(url) as chain:
@@ -565,6 +579,88 @@ def stake(
         _fail(str(exc), 1)
 
 
+@app.command()
+def deploy(
+    config: Path = typer.Option(..., "--config", "-c", help="A scenario whose [chain] section sets the settlement rules."),
+    rpc_url: str = typer.Option(..., "--rpc-url", help="The chain node to deploy on."),
+    key: Path = typer.Option(..., "--key", help="The operator's keystore file: it will own the contracts."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the contracts' manifest (a new file)."),
+    insurance: Optional[str] = typer.Option(None, "--insurance", help="The account slashed funds go to "
+                                            "(default: the operator's)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Deploy the token, the registries and the market with the operator's key, and write their manifest."""
+    from eth_utils import is_address, to_checksum_address
+
+    from fedstake.chain.manifest import write_manifest
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.deploy.federation.operator import deploy as deploy_contracts
+    from fedstake.sim.config import load_scenario
+
+    scenario = _checked(lambda: load_scenario(config, []))
+    if out.exists():
+        _fail(f"--out: {out} exists; fedstake writes a deployment's manifest only to a new file", 2)
+    if not out.parent.is_dir():
+        _fail(f"--out: {out.parent} is not a directory", 2)
+    if insurance is not None and not is_address(insurance):
+        _fail(f"--insurance: {insurance!r} is not an address", 2)
+    account = _key(key, passphrase_env, passphrase_file)
+    _checked(lambda: _check_node(rpc_url, "--rpc-url"))
+    try:
+        with RpcBackend.over_http(rpc_url) as chain:
+            manifest = deploy_contracts(chain, account, scenario, rpc_url=rpc_url,
+                                        insurance=to_checksum_address(insurance or account.address))
+            write_manifest(manifest, out)
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+    for name, entry in manifest.contracts.items():
+        typer.echo(f"{name:<14} {entry.address}")
+    typer.echo(f"manifest in {out} (chain id {manifest.chain_id}, from block {manifest.deployment_block})")
+
+
+@app.command()
+def mint(
+    contracts: Path = typer.Option(..., "--contracts", help="The deployment's manifest."),
+    key: Path = typer.Option(..., "--key", help="A minter's keystore file (the operator's, on a test chain)."),
+    to: list[str] = typer.Option(..., "--to", help="ADDRESS=TOKENS, once per account."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+) -> None:
+    """Mint test tokens to participants with a minter's key: a test chain's faucet."""
+    from decimal import Decimal, InvalidOperation
+
+    from eth_utils import is_address, to_checksum_address
+
+    from fedstake.chain.manifest import attach
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.deploy.federation.operator import mint as mint_tokens
+
+    grants = []
+    for item in to:
+        address, _, tokens = item.partition("=")
+        try:
+            amount = Decimal(tokens) * 10**18
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if not is_address(address) or amount <= 0 or amount != amount.to_integral_value():
+            _fail(f"--to: {item!r} is not ADDRESS=TOKENS with a positive amount", 2)
+        grants.append((to_checksum_address(address), int(amount)))
+    deployment = _manifest_of(contracts, "--contracts")
+    account = _key(key, passphrase_env, passphrase_file)
+    url = _node_url(rpc_url, deployment, contracts)
+    try:
+        with RpcBackend.over_http(url) as chain:
+            mint_tokens(attach(deployment, chain), account, grants)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    except FedstakeError as exc:
+        _fail(str(exc), 1)
+    for address, amount in grants:
+        typer.echo(f"{address} +{Decimal(amount) / 10**18} tokens")
+
+
 _SUPERLINK = typer.Option(..., "--superlink", help="The SuperLink's Fleet API, host:port.")
 _ROOT_CERTS = typer.Option(None, "--root-certificates", help="CA certificate (PEM) of the SuperLink's TLS; "
                            "without it the link is insecure (loopback only).")
@@ -576,7 +672,8 @@ _FOLDER = typer.Option(..., "--dir", help="This participant's own directory: its
 
 def _participant(role: str, *, scenario: Path, manifest: Path, index: int, folder: Path, key: Path,
                  passphrase_file: Path | None, passphrase_env: str | None, superlink: str, rpc_url: str | None,
-                 root_certificates: Path | None, auth_key: Path | None, serve_port: int | None) -> None:
+                 root_certificates: Path | None, auth_key: Path | None, serve_port: int | None,
+                 serve_host: str = "127.0.0.1") -> None:
     """Shared by `fedstake trainer` and `fedstake validator`."""
     from fedstake.deploy.federation.agent import FlowerLink, check_link, run_participant
     from fedstake.deploy.federation.node import Node, NodeConfig
@@ -597,7 +694,7 @@ def _participant(role: str, *, scenario: Path, manifest: Path, index: int, folde
         _fail(str(exc), 2)
     link = FlowerLink(superlink, root_certificates, auth_key)
     try:
-        code = run_participant(node, link, serve_port=serve_port, say=lambda text: err.print(text, highlight=False))
+        code = run_participant(node, link, serve_port=serve_port, serve_host=serve_host, say=lambda text: err.print(text, highlight=False))
     except FedstakeError as exc:
         _fail(str(exc), 1)
     raise typer.Exit(code)
@@ -634,7 +731,9 @@ def validator(
     key: Path = typer.Option(..., "--key", help="This validator's keystore file."),
     superlink: str = _SUPERLINK,
     serve_port: int = typer.Option(0, "--serve-port", min=0, max=65535,
-                                   help="Port on 127.0.0.1 for its published models and tables (0: any free one)."),
+                                   help="Port for its published models and tables (0: any free one)."),
+    serve_host: str = typer.Option("127.0.0.1", "--serve-host", help="Address to publish on (0.0.0.0 for every "
+                                   "interface, when the coordinator or the trainers run on other machines)."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
     root_certificates: Optional[Path] = _ROOT_CERTS,
     auth_key: Optional[Path] = _AUTH_KEY,
@@ -645,7 +744,8 @@ def validator(
     attests, challenges and votes through a Flower SuperNode until stopped; publishes its tables."""
     _participant("validator", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
                  passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
-                 rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=serve_port)
+                 rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=serve_port,
+                 serve_host=serve_host)
 
 
 @app.command()
@@ -663,6 +763,47 @@ def serve(
     with ArtifactServer(directory, port=port) as server:
         err.print(f"serving {directory} at {server.url}; Ctrl-C stops it", highlight=False)
         threading.Event().wait()
+
+
+def _print_round(console: Console, row: dict, rounds: int) -> None:
+    """One line per round as the coordinator logged it (rounds.jsonl)."""
+    console.print(f"round {row['round']:>3}/{rounds}  acc {row['accuracy']:.4f}  "
+                  f"accepted {len(row['summary']['accepted'])}/{len(row['selected'])}  {row['seconds']:.1f} s",
+                  highlight=False)
+
+
+@app.command()
+def coordinate(
+    config: Path = typer.Option(..., "--config", "-c", help="The scenario the task plays."),
+    manifest: Path = typer.Option(..., "--manifest", help="The task's manifest.json."),
+    directory: Path = typer.Option(..., "--dir", help="The coordinator's directory: rounds.jsonl, the relay log, "
+                                   "its own logs."),
+    superlink: str = typer.Option(..., "--superlink", help="The SuperLink, host:port (its Control API)."),
+    server: list[str] = typer.Option(..., "--server", help="A validator's artifact server URL, once per validator."),
+    root_certificates: Optional[Path] = _ROOT_CERTS,
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="The chain node (default: the manifest's)."),
+) -> None:
+    """Relay a task's rounds between its participants' nodes, as Flower's ServerApp; it holds no key."""
+    from fedstake.deploy.federation.agent import check_link
+    from fedstake.deploy.federation.launcher import play, relay
+    from fedstake.sim.config import load_scenario
+
+    scenario = _checked(lambda: load_scenario(config, []))
+    task = _manifest_of(manifest, "--manifest")
+    _checked(lambda: check_link(superlink))
+    if root_certificates is not None and not root_certificates.is_file():
+        _fail(f"--root-certificates: {root_certificates} is not a file", 2)
+    url = _node_url(rpc_url, task, manifest)
+    console = _console()
+    try:
+        federation = relay(directory, config, manifest, superlink=superlink, rpc_url=url, servers=server,
+                           root_certificates=root_certificates)
+        runs = play(federation, scenario.task.rounds, on_round=lambda row: _print_round(console, row,
+                                                                                        scenario.task.rounds))
+    except FedstakeError as exc:
+        _fail(f"{exc} (logs in {directory / 'logs'})", 1)
+    console.print(f"task {task.task_id}: {scenario.task.rounds} rounds relayed in {len(runs)} coordinator run(s); "
+                  f"rounds in {directory / 'rounds.jsonl'}", highlight=False)
 
 
 @app.command()
@@ -699,9 +840,7 @@ def up(
         setup_s = time.monotonic() - started
         console.print(f"up in {setup_s:.1f} s: {len(federation.services)} processes (see federation.json)",
                       highlight=False)
-        play(federation, scenario.task.rounds, on_round=lambda row: console.print(
-            f"round {row['round']:>3}/{scenario.task.rounds}  acc {row['accuracy']:.4f}  "
-            f"accepted {len(row['summary']['accepted'])}/{len(row['selected'])}  {row['seconds']:.1f} s", highlight=False))
+        play(federation, scenario.task.rounds, on_round=lambda row: _print_round(console, row, scenario.task.rounds))
         refund = read_ending(federation)
         manifest = read_manifest(outdir.path / MANIFEST)
         artifacts = Path(tempfile.mkdtemp(prefix=".fedstake-artifacts-", dir=outdir.path))

@@ -8,8 +8,9 @@ from fedstake.chain.rewards_dump import dumps_rewards
 from fedstake.errors import ArtifactError, FetchError
 from fedstake.learn.models import ParamSpec, build_model, initial_parameters
 from fedstake.proof.codec import model_hash, params_bytes
+from fedstake.protocol.desk import Report
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
-from fedstake.protocol.store import ArtifactStore, is_published_name, model_name, table_name
+from fedstake.protocol.store import ArtifactStore, is_published_name, model_name, scores_name, table_name
 
 TOKEN = 10**18
 
@@ -89,7 +90,18 @@ def test_an_empty_table_is_not_published(store):
     assert not (store.root / table_name(1)).exists()
 
 
-@pytest.mark.parametrize("name", ["manifest.json", "tables/round-1.json", "tables/round-120.json",
+def test_a_validators_score_vector_is_published_as_it_reported_it(store):
+    validator, a, b = (derive_account(0, name).address for name in ("validator", "a", "b"))
+    report = Report(validator, (a, b), {a: 0.625, b: 1 / 3}, {a: 40, b: 12})
+    path = store.put_scores(2, report)
+    assert path == store.root / scores_name(2) and is_published_name(scores_name(2))
+    assert store.get_scores(2) == {"round": 2, "validator": validator, "scores": {a: 0.625, b: 1 / 3},
+                                   "samples": {a: 40, b: 12}, "held": None}
+    with pytest.raises(FetchError, match="not in the store"):
+        store.get_scores(3)
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "tables/round-1.json", "tables/round-120.json", "scores/round-3.json",
                                   "models/0x" + "0f" * 32 + ".safetensors"])
 def test_published_names(name):
     assert is_published_name(name)
@@ -98,7 +110,7 @@ def test_published_names(name):
 @pytest.mark.parametrize("name", ["", "keys/validator.json", "trainer.json", "../manifest.json", "tables/round-0.json",
                                   "tables/round-01.json", "tables/../manifest.json", "manifest.json.tmp",
                                   "models/0x" + "0F" * 32 + ".safetensors", "models/0x1234.safetensors",
-                                  "/manifest.json", ".manifest.json.abc.tmp"])
+                                  "/manifest.json", ".manifest.json.abc.tmp", "scores/round-0.json", "scores/x.json"])
 def test_anything_else_is_not_published(name):
     assert not is_published_name(name)
 

@@ -21,6 +21,9 @@ class FedToken:
     def allowance(self, owner: str, spender: str) -> int:
         return self.handle.call("allowance", owner, spender)
 
+    def is_minter(self, account: str) -> bool:
+        return self.handle.call("is_minter", account)
+
     def mint(self, to: str, amount: int, *, sender: Account) -> Receipt:
         return self.handle.transact("mint", to, amount, sender=sender)
 

@@ -11,10 +11,13 @@ this module lives with the roles, below every transport:
     manifest.json                      the contracts (chain/manifest.py)
     models/0x<keccak256>.safetensors   a model's canonical bytes (proof/codec.py), named by their hash
     tables/round-<N>.json              the table settled in round N, a StandardMerkleTree dump
+    scores/round-<N>.json              a deployed validator's own score vector for round N, as it
+                                       reported it to the others (the consensus is computed from these)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -24,12 +27,15 @@ from eth_utils import keccak
 from fedstake.chain.manifest import MANIFEST
 from fedstake.chain.rewards_dump import dumps_rewards, load_rewards
 from fedstake.errors import ArtifactError, FetchError
-from fedstake.files import write_atomically
+from fedstake.files import json_object, write_atomically
+from fedstake.protocol.desk import Report
 from fedstake.protocol.ledger import PublishedTable
 
 MODELS = "models"
 TABLES = "tables"
-_PUBLISHED = re.compile(rf"{re.escape(MANIFEST)}|{MODELS}/0x[0-9a-f]{{64}}\.safetensors|{TABLES}/round-[1-9][0-9]*\.json")
+SCORES = "scores"
+_PUBLISHED = re.compile(rf"{re.escape(MANIFEST)}|{MODELS}/0x[0-9a-f]{{64}}\.safetensors|"
+                        rf"({TABLES}|{SCORES})/round-[1-9][0-9]*\.json")
 
 
 def model_name(model_hash: bytes) -> str:
@@ -44,6 +50,11 @@ def table_name(round: int) -> str:
     if round < 1:
         raise ValueError("rounds are numbered from 1")
     return f"{TABLES}/round-{round}.json"
+
+
+def scores_name(round: int) -> str:
+    """Where a validator publishes the scores it reported in `round`."""
+    return f"{SCORES}/{table_name(round).split('/', 1)[1]}"
 
 
 def is_published_name(name: str) -> bool:
@@ -87,6 +98,17 @@ class ArtifactStore:
     def put_table(self, round: int, table: PublishedTable) -> Path:
         """Publish the table settled in `round` (it must hold at least one entry)."""
         return write_atomically(self.root / table_name(round), dumps_rewards(table.entries))
+
+    def put_scores(self, round: int, report: Report) -> Path:
+        """Publish the score vector a validator reported in `round` (and the sample counts the
+        commitments signed), so anyone can recompute the round's consensus from the vectors."""
+        doc = {"round": round, "validator": report.validator, "scores": report.scores, "samples": report.samples,
+               "held": report.held}
+        return write_atomically(self.root / scores_name(round), json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+    def get_scores(self, round: int) -> dict:
+        path = self.root / scores_name(round)
+        return json_object(self._read(path), source=str(path))
 
     def get_table(self, round: int, *, root: bytes | None = None) -> PublishedTable:
         path = self.root / table_name(round)

@@ -116,7 +116,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_participant(node: Node, link: FlowerLink, *, serve_port: int | None = None,
+def run_participant(node: Node, link: FlowerLink, *, serve_port: int | None = None, serve_host: str = "127.0.0.1",
                     say: Callable[[str], None] = lambda _: None, flower_env: dict[str, str] | None = None) -> int:
     """Onboard (stake, join), then answer the federation's messages until the SuperNode ends or
     this process is stopped; returns the SuperNode's exit code."""
@@ -130,7 +130,7 @@ def run_participant(node: Node, link: FlowerLink, *, serve_port: int | None = No
 
             published = node.config.folder / PUBLISHED
             published.mkdir(parents=True, exist_ok=True)
-            server = stack.enter_context(ArtifactServer(published, port=serve_port))
+            server = stack.enter_context(ArtifactServer(published, host=serve_host, port=serve_port))
             say(f"publishing {published} at {server.url}")
         port = link.port or _free_port()
         env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",

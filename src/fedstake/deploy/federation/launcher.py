@@ -11,8 +11,8 @@ Every part is its own OS process, started here and listed in
   its own key file in its node config;
 - the coordinator, Flower's ServerApp, started through `flwr run`.
 
-The operator (this process) deploys the contracts with the owner's key and,
-on a local chain, funds every participant from the token's owner: a faucet
+The operator (this process, `operator.py`) deploys the contracts with the
+owner's key and, on a local chain, mints every participant's tokens: a faucet
 a real network would not have. Keys are derived from the scenario's seed,
 as the simulator derives them, and written as keystore files under
 `DIR/keys/` with one passphrase file, so the federation's addresses, and
@@ -35,15 +35,16 @@ from typing import Callable, Sequence
 
 from fedstake.chain.accounts import Account, derive_account
 from fedstake.chain.anvil import AnvilNode, free_port, launch_anvil
-from fedstake.chain.deployment import TOKEN, deploy_system
+from fedstake.chain.deployment import TOKEN
 from fedstake.chain.keystore import save_keystore
-from fedstake.chain.manifest import MANIFEST, build_manifest, write_manifest
+from fedstake.chain.manifest import MANIFEST, attach, write_manifest
 from fedstake.chain.probe import rpc_problem
 from fedstake.chain.rpc import RpcBackend
+from fedstake.deploy.federation import operator
 from fedstake.deploy.federation.relay_log import ROUNDS_LOG
 from fedstake.errors import ConfigError, FedstakeError
 from fedstake.sim.config import Scenario
-from fedstake.sim.world import BOND_FUNDS, settlement_params
+from fedstake.sim.world import BOND_FUNDS
 
 FEDERATION = "federation.json"
 CONTRACTS = "contracts.json"
@@ -159,6 +160,27 @@ def stop_groups(pids: Sequence[int], processes: dict[int, subprocess.Popen] | No
             processes[pid].wait()
 
 
+def parents() -> dict[int, int]:
+    """Every process's parent pid, from /proc (Linux)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while we read
+    return found
+
+
+def descendants(pid: int, tree: dict[int, int] | None = None) -> list[int]:
+    """The pids below `pid` in the process tree, nearest first."""
+    tree = parents() if tree is None else tree
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [p for p, parent in tree.items() if parent in frontier]
+        found += frontier
+    return found
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -236,16 +258,14 @@ def _write_keys(run_dir: Path, cast: Cast) -> tuple[Path, dict[str, Path]]:
     return passphrase, files
 
 
-def _fund(system, scenario: Scenario, cast: Cast) -> None:
+def _grants(scenario: Scenario, cast: Cast) -> list[tuple[str, int]]:
     """The operator's faucet on a local chain: the budget, every stake and the validators' bond funds."""
-    mint, owner = system.token.mint, system.owner
-    mint(cast.requester.address, scenario.task.budget * TOKEN, sender=owner)
+    grants = [(cast.requester.address, scenario.task.budget * TOKEN)]
     stakes = [g.stake for g in scenario.trainers for _ in range(g.count)]
-    for account, stake in zip(cast.trainers, stakes):
-        mint(account.address, stake * TOKEN, sender=owner)
+    grants += [(account.address, stake * TOKEN) for account, stake in zip(cast.trainers, stakes)]
     stakes = [g.stake for g in scenario.validators for _ in range(g.count)]
-    for account, stake in zip(cast.validators, stakes):
-        mint(account.address, (stake + BOND_FUNDS) * TOKEN, sender=owner)
+    grants += [(account.address, (stake + BOND_FUNDS) * TOKEN) for account, stake in zip(cast.validators, stakes)]
+    return grants
 
 
 def check_scenario(scenario: Scenario) -> None:
@@ -296,12 +316,9 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
     passphrase, keys = _write_keys(run_dir, cast)
     say(f"keys in {run_dir / 'keys'}; chain at {rpc_url}")
     with RpcBackend.over_http(rpc_url) as backend:
-        block = backend.block_number() + 1
-        system = deploy_system(backend, cast.owner, insurance=cast.insurance.address,
-                               params=settlement_params(scenario))
-        write_manifest(build_manifest(system, task_id=0, deployment_block=block, rpc_url=rpc_url),
-                       run_dir / CONTRACTS)
-        _fund(system, scenario, cast)
+        contracts = operator.deploy(backend, cast.owner, scenario, insurance=cast.insurance.address, rpc_url=rpc_url)
+        write_manifest(contracts, run_dir / CONTRACTS)
+        operator.mint(attach(contracts, backend), cast.owner, _grants(scenario, cast))
     say("contracts deployed, participants funded")
     stakes = [g.stake for g in scenario.validators for _ in range(g.count)]
     for i, (account, stake) in enumerate(zip(cast.validators, stakes)):  # listed only once staked as validators
@@ -315,9 +332,7 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
     say(f"task opened: {run_dir / MANIFEST}")
     link = free_port()
     env = _flower_env(run_dir)
-    (run_dir / "flwr").mkdir(exist_ok=True)
-    (run_dir / "flwr" / "config.toml").write_text(
-        f'[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:{link}"\ninsecure = true\n')
+    write_connection(run_dir, f"127.0.0.1:{link}")
     federation.spawn("superlink", "superlink", [_bin("flower-superlink"), "--insecure",
                                                 "--disable-runtime-dependency-installation", "--port", str(link)],
                      port=link, env=env)
@@ -335,10 +350,40 @@ def _open(federation: Federation, scenario: Scenario, say: Callable[[str], None]
                 command += ["--serve-port", str(port)]
                 servers.append(f"http://127.0.0.1:{port}")
             federation.spawn(role, name, participant(name, command), port=port, address=account.address, env=env)
+    write_run_config(run_dir, rpc_url, servers)
+    say(f"SuperLink on 127.0.0.1:{link}, {len(cast.trainers)} trainer and {len(cast.validators)} validator nodes")
+
+
+def write_connection(run_dir: Path, superlink: str, root_certificates: Path | None = None) -> None:
+    """The SuperLink connection `flwr run` uses (Flower reads connections from $FLWR_HOME/config.toml):
+    TLS checked against `root_certificates`, or insecure on loopback without them."""
+    (run_dir / "flwr").mkdir(exist_ok=True)
+    security = "insecure = true" if root_certificates is None else \
+        f"root-certificates = {json.dumps(str(root_certificates.absolute()))}"
+    (run_dir / "flwr" / "config.toml").write_text(
+        f'[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "{superlink}"\n{security}\n')
+
+
+def write_run_config(run_dir: Path, rpc_url: str, servers: Sequence[str]) -> None:
+    """The coordinator's run config (see `coordinator`): the task's files in `run_dir`."""
     (run_dir / "flwr" / "run-config.toml").write_text("".join(
         f"{k} = {json.dumps(v)}\n" for k, v in {"run-dir": str(run_dir), "scenario": str(run_dir / "scenario.toml"),
                                                 "rpc-url": rpc_url, "servers": " ".join(servers)}.items()))
-    say(f"SuperLink on 127.0.0.1:{link}, {len(cast.trainers)} trainer and {len(cast.validators)} validator nodes")
+
+
+def relay(run_dir: Path, scenario_file: Path, manifest_file: Path, *, superlink: str, rpc_url: str,
+          servers: Sequence[str], root_certificates: Path | None = None) -> Federation:
+    """A coordinator's directory for a task run across machines (`fedstake coordinate`): the
+    scenario, the task's manifest, the SuperLink connection and the run config; `play` runs it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for source, name in ((scenario_file, "scenario.toml"), (manifest_file, MANIFEST)):
+        if source.absolute() != (run_dir / name).absolute():
+            shutil.copyfile(source, run_dir / name)
+    write_connection(run_dir, superlink, root_certificates)
+    write_run_config(run_dir, rpc_url, servers)
+    federation = Federation(run_dir, rpc_url)
+    federation.logs.mkdir(exist_ok=True)
+    return federation
 
 
 def _run_to_end(federation: Federation, role: str, name: str, command: Sequence[str], *, address: str = "",

@@ -216,6 +216,7 @@ class Node:
         if self.desk.adopted != task.round - 1:
             return json_record(behind=self.desk.adopted)
         report = self.desk.assess(task, _submissions(submissions), _cohort(question))
+        ArtifactStore(self.config.folder / PUBLISHED).put_scores(task.round, report)
         self.keep()
         return json_record(report=report_doc(report))
 

@@ -1,0 +1,45 @@
+"""`fedstake up` as the README runs it: every role its own process with its own pid, and the same
+model hash, updates root and rewards root, round by round, as `fedstake simulate` on the file."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.anvil
+FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
+EXAMPLE = Path(__file__).parents[3] / "examples" / "deploy-local.toml"
+
+
+def _run(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    done = subprocess.run([FEDSTAKE, *args], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done
+
+
+def test_a_local_federation_gives_the_simulators_hashes_and_roots_round_by_round(tmp_path):
+    up = _run("up", "--config", str(EXAMPLE), "--out", str(tmp_path / "federation"), timeout=1200)
+    _run("simulate", "--config", str(EXAMPLE), "--out", str(tmp_path / "simulation"), "-q", timeout=600)
+    federation = json.loads((tmp_path / "federation" / "results.json").read_text())
+    simulation = json.loads((tmp_path / "simulation" / "results.json").read_text())
+    keys = ("round", "model_hash", "updates_root", "rewards_root", "accepted", "cumulative_rewards")
+    assert [{k: r[k] for k in keys} for r in federation["rounds"]] == \
+        [{k: r[k] for k in keys} for r in simulation["rounds"]]
+    assert federation["final"]["model_hash"] == simulation["final"]["model_hash"]
+    assert federation["final"]["supply_conserved"] and federation["final"]["paid"] == simulation["final"]["paid"]
+    processes = json.loads((tmp_path / "federation" / "federation.json").read_text())["processes"]
+    names = {"anvil", "superlink", *(f"{role}-{i}" for role in ("trainer", "validator") for i in range(4))}
+    long_lived = [p for p in processes if p["name"] in names]
+    assert len({p["pid"] for p in long_lived}) == len(long_lived) == len(names)  # a process each
+    assert {p["role"] for p in processes} >= {"chain", "requester", "superlink", "trainer", "validator"}
+    for validator in (p for p in long_lived if p["role"] == "validator"):  # each publishes what it reported
+        folder = tmp_path / "federation" / "nodes" / validator["name"] / "published" / "scores"
+        for row in federation["rounds"]:
+            published = json.loads((folder / f"round-{row['round']}.json").read_text())
+            assert published["validator"] == validator["address"]
+            assert published["scores"] == row["scores"][validator["address"]]
+    assert (tmp_path / "federation" / "model.safetensors").read_bytes() == \
+        (tmp_path / "simulation" / "model.safetensors").read_bytes()
+    assert "results in" in up.stdout
