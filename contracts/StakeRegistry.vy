@@ -7,9 +7,10 @@
 @notice Holds the stake of every trainer and validator, and what part
         of it is bonded to which task. A contract the owner authorises as a
         slasher (the task market) bonds part of a participant's stake to
-        one of its tasks when the participant joins it; only that slasher
-        can slash or release that bond, and bonded stake cannot be
-        unbonded. Stake that an open task or a pending dispute could slash
+        one of its tasks when the participant joins it, and only if the
+        participant trusts that slasher: the owner's authorisation alone
+        puts nobody's stake at risk. Only that slasher can slash or release
+        that bond, and bonded stake cannot be unbonded. Stake that an open task or a pending dispute could slash
         therefore never leaves, and the same stake never backs two tasks
         at once. Free stake unbonds after a delay.
 """
@@ -38,6 +39,8 @@ unbond_ready_at: public(HashMap[address, uint256])
 role_of: public(HashMap[address, uint8])
 total_staked: public(HashMap[uint8, uint256])
 is_slasher: public(HashMap[address, bool])
+# @dev The slashers each account consented to: account -> slasher -> trusted.
+trusts: public(HashMap[address, HashMap[address, bool]])
 # @dev Active stake bonded to tasks: in total, and per (slasher, task id).
 bonded_of: public(HashMap[address, uint256])
 bond_of: public(HashMap[address, HashMap[uint256, HashMap[address, uint256]]])
@@ -82,6 +85,12 @@ event Released:
 
 
 event SlasherChanged:
+    slasher: indexed(address)
+    status: bool
+
+
+event TrustChanged:
+    account: indexed(address)
     slasher: indexed(address)
     status: bool
 
@@ -166,11 +175,13 @@ def bond(account: address, task_id: uint256, amount: uint256) -> uint8:
     """
     @notice Bonds `amount` of `account`'s free active stake to the caller's
             task `task_id`: it cannot be unbonded until the caller releases it.
-    @dev Only slashers, once per (task, account); the slasher answers for
-         the account's consent (it bonds on the account's own call).
+    @dev Only slashers the owner authorised and the account trusts, once
+         per (task, account): the owner's key alone can bond, and so slash,
+         nobody.
     @return uint8 The account's role, so the caller checks it in the same call.
     """
     assert self.is_slasher[msg.sender], "stake: caller is not a slasher"
+    assert self.trusts[account][msg.sender], "stake: not trusted"
     assert amount > 0, "stake: zero amount"
     assert self.bond_of[msg.sender][task_id][account] == 0, "stake: already bonded"
     bonded: uint256 = self.bonded_of[account] + amount
@@ -259,6 +270,21 @@ def set_slasher(slasher: address, status: bool):
     assert slasher != empty(address), "stake: zero slasher"
     self.is_slasher[slasher] = status
     log SlasherChanged(slasher=slasher, status=status)
+
+
+@external
+def set_trust(slasher: address, status: bool):
+    """
+    @notice Lets `slasher` bond the caller's free stake to its tasks, or
+            stops it bonding more.
+    @dev An account's own consent, which the owner's `set_slasher` cannot
+         give. Revoking leaves the bonds the slasher already holds: what an
+         open task or a pending dispute can slash must not leave that way.
+    @param slasher The contract (the task market) to trust or not.
+    @param status True to trust.
+    """
+    self.trusts[msg.sender][slasher] = status
+    log TrustChanged(account=msg.sender, slasher=slasher, status=status)
 
 
 @external

@@ -63,9 +63,11 @@ def fund(system: Deployment, account: Account, amount: int) -> None:
 
 
 def stake(system: Deployment, account: Account, amount: int, role: Role) -> None:
+    """Stake as `role` and trust the market to bond that stake, as onboarding does."""
     fund(system, account, amount)
     system.token.approve(system.registry.address, amount, sender=account)
     system.registry.stake(amount, role, sender=account)
+    system.registry.set_trust(system.market.address, True, sender=account)
 
 
 def rules(validators: tuple[str, ...], asks: tuple[int, ...], *, budget: int = 1_000 * TOKEN, rounds: int = 3,

@@ -1,7 +1,9 @@
 """Stateful property test over the whole settlement protocol.
 
 Random sequences of staking and unbonding (also around task creation),
-withdrawing, task creation, joining with bonds, proposals (honest and
+withdrawing, trusting and distrusting slashers (the market, and a rogue
+one the owner authorised that bonds and slashes whomever it can), task
+creation, joining with bonds, proposals (honest and
 self-paying), attestations (also late, after a dispute opened),
 disputes (repeated, self-challenged, against every validator at once),
 votes, finalisation, claims, closing by anyone, minting and releasing
@@ -9,8 +11,9 @@ bonds. After every step: supply is conserved, nothing is paid twice or
 beyond an escrow, slashing never exceeds stake, bonded stake is exactly
 what the open tasks and pending disputes can slash, every open dispute
 can still be resolved by its deadline, every open task can still be
-closed with its unspent escrow refunded, and reputation never exceeds
-the rounds a trainer was accepted in.
+closed with its unspent escrow refunded, reputation never exceeds the
+rounds a trainer was accepted in, and no slasher holds a bond that its
+account did not trust it with when it was made.
 """
 
 import pytest
@@ -20,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from deployers import BOND, MIN_STAKE, TOKEN, UNBOND_DELAY, WINDOW, Rewards, actors, deploy, fund, open_task, stake
+from fedstake.chain.accounts import derive_account
 from fedstake.chain.eip712 import sign_digest, typed_digest
 from fedstake.chain.embedded import EmbeddedBackend
 from fedstake.chain.market import DisputeStatus, RoundResult, commitment_leaf, commitment_struct_hash
@@ -30,7 +34,9 @@ from fedstake.errors import ContractRevert
 CREW = actors(seed=7)
 VALIDATORS = CREW.validators
 TRAINERS = (CREW.trainer, CREW.second_trainer, CREW.outsider)
-EVERYONE = (CREW.owner, CREW.requester, CREW.challenger, CREW.insurance, *VALIDATORS, *TRAINERS)
+ROGUE = derive_account(7, "rogue slasher")  # an account the owner authorises as a slasher
+ROGUE_TASKS = (1, 2)  # the task ids it bonds stake to
+EVERYONE = (CREW.owner, CREW.requester, CREW.challenger, CREW.insurance, ROGUE, *VALIDATORS, *TRAINERS)
 ZERO = b"\x00" * 32
 
 
@@ -60,6 +66,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.tables: dict[bytes, tuple[Rewards, MerkleTree, dict]] = {}  # result hash -> (rewards, updates, sigs)
         self.disputes: list[int] = []
         self.domain = self.market.domain()
+        self.registry.set_slasher(ROGUE.address, True, sender=CREW.owner)
+        self.trusted = {(v.address, self.market.address) for v in VALIDATORS}  # (account, slasher): stake() trusts
+        self.consented: set[tuple[str, int, str]] = set()  # (slasher, task, account) bonded while trusted
 
     # staking
 
@@ -67,6 +76,31 @@ class ProtocolMachine(RuleBasedStateMachine):
     def stake_tokens(self, who, amount):
         stake(self.system, who, amount, Role.VALIDATOR if who in VALIDATORS else Role.TRAINER)
         self.staked[who.address] += amount
+        self.trusted.add((who.address, self.market.address))
+
+    @rule(who=st.sampled_from(TRAINERS + VALIDATORS), rogue=st.booleans(), status=st.booleans())
+    def set_trust(self, who, rogue, status):
+        slasher = ROGUE.address if rogue else self.market.address
+        self.registry.set_trust(slasher, status, sender=who)
+        (self.trusted.add if status else self.trusted.discard)((who.address, slasher))
+
+    @rule(who=st.sampled_from(TRAINERS + VALIDATORS), task_id=st.sampled_from(ROGUE_TASKS),
+          amount=st.integers(1, 40 * TOKEN))
+    def rogue_bonds(self, who, task_id, amount):
+        """The owner's rogue slasher bonds whomever it can: only an account that trusts it."""
+        if attempt(lambda: self.registry.bond(who.address, task_id, amount, sender=ROGUE), "rogue bond"):
+            assert (who.address, ROGUE.address) in self.trusted, "bonded an account that does not trust it"
+            self.consented.add((ROGUE.address, task_id, who.address))
+
+    @rule(who=st.sampled_from(TRAINERS + VALIDATORS), task_id=st.sampled_from(ROGUE_TASKS),
+          percent=st.integers(0, 100), release=st.booleans())
+    def rogue_settles(self, who, task_id, percent, release):
+        """It slashes part of what it holds to itself, and may release the rest."""
+        held = self.registry.bond_of(ROGUE.address, task_id, who.address)
+        attempt(lambda: self.registry.slash(who.address, task_id, held * percent // 100, ROGUE.address,
+                                            sender=ROGUE), "rogue slash")
+        if release:
+            attempt(lambda: self.registry.release(who.address, task_id, sender=ROGUE), "rogue release")
 
     @rule(who=st.sampled_from(TRAINERS + VALIDATORS), percent=st.integers(1, 100))
     def request_unbond(self, who, percent):
@@ -107,22 +141,26 @@ class ProtocolMachine(RuleBasedStateMachine):
                                "final": None, "listed": listed}
         if join:
             for v in listed:
-                attempt(lambda: self.market.join_task(task_id, self.market.asked_bond(task_id, v.address), sender=v))
+                self._join(task_id, v, self.market.asked_bond(task_id, v.address))
 
     def _task(self, data):
         return data.draw(st.sampled_from(sorted(self.tasks)))
+
+    def _join(self, task_id, who, amount, label=""):
+        if attempt(lambda: self.market.join_task(task_id, amount, sender=who), label):
+            assert (who.address, self.market.address) in self.trusted, "joined without trusting the market"
+            self.consented.add((self.market.address, task_id, who.address))
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), who=st.sampled_from(VALIDATORS))
     def join_as_validator(self, data, who):
         task_id = self._task(data)
-        attempt(lambda: self.market.join_task(task_id, self.market.asked_bond(task_id, who.address), sender=who),
-                "validator join")
+        self._join(task_id, who, self.market.asked_bond(task_id, who.address), "validator join")
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), who=st.sampled_from(TRAINERS), amount=st.integers(MIN_STAKE - 1, 30 * TOKEN))
     def join_as_trainer(self, data, who, amount):
-        attempt(lambda: self.market.join_task(self._task(data), amount, sender=who), "trainer join")
+        self._join(self._task(data), who, amount, "trainer join")
 
     def _open(self, data) -> int | None:
         open_tasks = sorted(t for t in self.tasks if not self.market.task(t).closed)
@@ -415,17 +453,18 @@ class ProtocolMachine(RuleBasedStateMachine):
     @invariant()
     def slashing_never_exceeds_stake_and_bonds_are_exactly_what_tasks_can_slash(self):
         """The registry holds every active and unbonding token; each account's bonded stake is the
-        sum of its bonds to tasks (open ones, or closed ones not yet released), never more than its
-        stake, and a validator's weight in a task never exceeds its bond there."""
+        sum of its bonds to tasks (open ones, or closed ones not yet released; the rogue's too), never
+        more than its stake, and a validator's weight in a task never exceeds its bond there."""
         stakers = [a.address for a in (*TRAINERS, *VALIDATORS)]
         stakes = self.registry.stakes_of(stakers)
         bonds = {t: self.registry.bonds_of(self.market.address, t, stakers) for t in self.tasks}
+        rogue = [self.registry.bonds_of(ROGUE.address, t, stakers) for t in ROGUE_TASKS]
         held = 0
         for i, a in enumerate(stakers):
             assert self.registry.slashed_of(a) <= self.staked[a], "slashed more than staked"
             held += stakes[i] + self.registry.unbonding_of(a)
             bonded = self.registry.bonded_of(a)
-            assert bonded == sum(b[i] for b in bonds.values()), "bonds do not add up"
+            assert bonded == sum(b[i] for b in [*bonds.values(), *rogue]), "bonds do not add up"
             assert stakes[i] >= bonded, "a bond without stake behind it"
         assert self.system.token.balance_of(self.registry.address) == held
         for t, b in bonds.items():
@@ -471,6 +510,17 @@ class ProtocolMachine(RuleBasedStateMachine):
                 assert rounds <= done[task_id], "more rounds counted than done"
                 counted += rounds
             assert self.market.reputation(t.address) <= 1 + counted
+
+
+    @invariant()
+    def no_slasher_holds_a_bond_its_account_did_not_trust_it_with(self):
+        """Revoking trust leaves a bond in place (an open task may still slash it), so the test is
+        that every bond was made while its account trusted the slasher."""
+        stakers = [a.address for a in (*TRAINERS, *VALIDATORS)]
+        for slasher, tasks in ((self.market.address, self.tasks), (ROGUE.address, ROGUE_TASKS)):
+            for t in tasks:
+                for a, bond in zip(stakers, self.registry.bonds_of(slasher, t, stakers)):
+                    assert bond == 0 or (slasher, t, a) in self.consented, "a bond without the account's trust"
 
 
 class TestProtocol(ProtocolMachine.TestCase):

@@ -1,6 +1,6 @@
 import pytest
 
-from deployers import MIN_STAKE, TOKEN, UNBOND_DELAY, fund, stake
+from deployers import MIN_STAKE, TOKEN, UNBOND_DELAY, fund, stake, staked_task
 from fedstake.chain.staking import Role
 from fedstake.errors import ContractRevert
 
@@ -97,6 +97,7 @@ def test_a_slasher_bonds_free_stake_which_then_cannot_unbond(system, actors):
     registry = system.registry
     registry.set_slasher(actors.validator.address, True, sender=actors.owner)
     stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    registry.set_trust(actors.validator.address, True, sender=actors.trainer)
     registry.bond(actors.trainer.address, 7, 20 * TOKEN, sender=actors.validator)
     assert registry.bonded_of(actors.trainer.address) == 20 * TOKEN
     assert registry.bond_of(actors.validator.address, 7, actors.trainer.address) == 20 * TOKEN
@@ -112,9 +113,10 @@ def test_a_slasher_bonds_free_stake_which_then_cannot_unbond(system, actors):
 
 def test_slash_takes_only_what_the_caller_bonded(system, actors):
     registry = system.registry
+    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
     for slasher in (actors.validator, actors.second_validator):
         registry.set_slasher(slasher.address, True, sender=actors.owner)
-    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+        registry.set_trust(slasher.address, True, sender=actors.trainer)
     registry.bond(actors.trainer.address, 1, 10 * TOKEN, sender=actors.validator)
     registry.bond(actors.trainer.address, 1, 15 * TOKEN, sender=actors.second_validator)
     with pytest.raises(ContractRevert, match="stake: not bonded by caller"):
@@ -135,6 +137,7 @@ def test_a_revoked_slasher_still_settles_and_releases_its_bonds(system, actors):
     registry = system.registry
     registry.set_slasher(actors.validator.address, True, sender=actors.owner)
     stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    registry.set_trust(actors.validator.address, True, sender=actors.trainer)
     registry.bond(actors.trainer.address, 1, 20 * TOKEN, sender=actors.validator)
     registry.set_slasher(actors.validator.address, False, sender=actors.owner)
     with pytest.raises(ContractRevert, match="stake: caller is not a slasher"):
@@ -144,6 +147,49 @@ def test_a_revoked_slasher_still_settles_and_releases_its_bonds(system, actors):
     assert registry.bonded_of(actors.trainer.address) == 0
     with pytest.raises(ContractRevert, match="stake: nothing bonded"):
         registry.release(actors.trainer.address, 1, sender=actors.validator)
+
+
+def test_a_slasher_the_owner_authorises_cannot_bond_or_slash_an_account_that_never_trusted_it(system, actors):
+    """Issue 16, finding A: the owner's key alone must slash nobody. It may authorise a rogue
+    slasher, but that slasher bonds (and so slashes) only accounts that trust it."""
+    registry, rogue = system.registry, actors.challenger
+    registry.set_slasher(rogue.address, True, sender=actors.owner)
+    stake(system, actors.trainer, 30 * TOKEN, Role.TRAINER)
+    with pytest.raises(ContractRevert, match="stake: not trusted"):
+        registry.bond(actors.trainer.address, 1, 30 * TOKEN, sender=rogue)
+    with pytest.raises(ContractRevert, match="stake: not bonded by caller"):
+        registry.slash(actors.trainer.address, 1, 30 * TOKEN, rogue.address, sender=rogue)
+    assert registry.stake_of(actors.trainer.address) == 30 * TOKEN
+
+
+def test_revoking_trust_stops_new_bonds_and_frees_none_already_held(system, actors):
+    registry, slasher, trainer = system.registry, actors.validator, actors.trainer
+    registry.set_slasher(slasher.address, True, sender=actors.owner)
+    stake(system, trainer, 30 * TOKEN, Role.TRAINER)
+    registry.set_trust(slasher.address, True, sender=trainer)
+    assert registry.trusts(trainer.address, slasher.address)
+    registry.bond(trainer.address, 1, 20 * TOKEN, sender=slasher)
+    registry.set_trust(slasher.address, False, sender=trainer)
+    assert not registry.trusts(trainer.address, slasher.address)
+    with pytest.raises(ContractRevert, match="stake: not trusted"):
+        registry.bond(trainer.address, 2, 1, sender=slasher)
+    with pytest.raises(ContractRevert, match="stake: bonded to a task"):
+        registry.request_unbond(30 * TOKEN, sender=trainer)
+    registry.slash(trainer.address, 1, 5 * TOKEN, actors.outsider.address, sender=slasher)
+    registry.release(trainer.address, 1, sender=slasher)
+    assert registry.bonded_of(trainer.address) == 0
+
+
+def test_joining_a_task_needs_trust_in_its_market(system, actors):
+    market, registry, trainer = system.market, system.registry, actors.trainer
+    task = staked_task(system, actors)
+    stake(system, trainer, MIN_STAKE, Role.TRAINER)
+    registry.set_trust(market.address, False, sender=trainer)
+    with pytest.raises(ContractRevert, match="stake: not trusted"):
+        market.join_task(task, MIN_STAKE, sender=trainer)
+    registry.set_trust(market.address, True, sender=trainer)
+    market.join_task(task, MIN_STAKE, sender=trainer)
+    assert registry.bond_of(market.address, task, trainer.address) == MIN_STAKE
 
 
 def test_bond_by_a_non_slasher_reverts(system, actors):

@@ -1,11 +1,12 @@
 """The gas of every settlement operation, measured from receipts.
 
-Plays one scripted task on a fresh deployment: staking, a task of three
-rounds with three validators, everyone joining it with a bond, cumulative
-claims, an upheld commitment dispute, an upheld result dispute and an
-upheld scores dispute, the task's end, the model's mint, a bond's release
-and an unbonding, with a rewards tree of `cohort` trainers. Only the gas is of interest;
-every call is a real transaction on the given backend.
+Plays one scripted task on a fresh deployment: staking and trusting the
+market, a task of three rounds with three validators, everyone joining it
+with a bond, cumulative claims, an upheld commitment dispute, an upheld
+result dispute and an upheld scores dispute, the task's end, the model's
+mint, a bond's release and an unbonding, with a rewards tree of `cohort`
+trainers. Only the gas is of interest; every call is a real transaction on
+the given backend.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class _Script:
         token.mint(account.address, STAKE, sender=self.owner)
         token.approve(registry.address, STAKE, sender=account)
         registry.stake(STAKE, role, sender=account)
+        registry.set_trust(self.system.market.address, True, sender=account)
 
     def setup(self) -> None:
         for v in self.validators:

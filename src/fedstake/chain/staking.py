@@ -58,6 +58,14 @@ class StakeRegistry:
     def set_slasher(self, slasher: str, status: bool, *, sender: Account) -> Receipt:
         return self.handle.transact("set_slasher", slasher, status, sender=sender)
 
+    def set_trust(self, slasher: str, status: bool, *, sender: Account) -> Receipt:
+        """Let `slasher` (the market) bond the sender's stake when it joins its tasks, or stop it
+        bonding more: an authorised slasher bonds only accounts that trust it."""
+        return self.handle.transact("set_trust", slasher, status, sender=sender)
+
+    def trusts(self, account: str, slasher: str) -> bool:
+        return self.handle.call("trusts", account, slasher)
+
     def set_min_stake(self, amount: int, *, sender: Account) -> Receipt:
         return self.handle.transact("set_min_stake", amount, sender=sender)
 

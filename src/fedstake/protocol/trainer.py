@@ -80,6 +80,11 @@ class Trainer:
         token.approve(registry.address, amount, sender=self.account)
         return registry.stake(amount, Role.TRAINER, sender=self.account)
 
+    def trust(self, registry: StakeRegistry, market: TaskMarket) -> Receipt:
+        """Consent to the market bonding its stake when it joins the market's tasks: an authorised
+        slasher bonds only accounts that trust it, so the registry's owner alone slashes nobody."""
+        return registry.set_trust(market.address, True, sender=self.account)
+
     def register(self, market: TaskMarket) -> Receipt:
         return market.register(sender=self.account)
 

@@ -119,6 +119,11 @@ class Validator:
         token.approve(registry.address, amount, sender=self.account)
         return registry.stake(amount, Role.VALIDATOR, sender=self.account)
 
+    def trust(self, registry: StakeRegistry, market: TaskMarket) -> Receipt:
+        """Consent to the market bonding its stake when it joins the market's tasks: an authorised
+        slasher bonds only accounts that trust it, so the registry's owner alone slashes nobody."""
+        return registry.set_trust(market.address, True, sender=self.account)
+
     def join(self, market: TaskMarket, task_id: int) -> Receipt:
         """Bond what the requester asked of it: its weight in the task, and what a dispute can take."""
         return market.join_task(task_id, market.asked_bond(task_id, self.address), sender=self.account)

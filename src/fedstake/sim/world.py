@@ -211,10 +211,12 @@ def _onboard(deployment: Deployment, trainers: list[Trainer], scenario: Scenario
         stakes[trainer.address] = group.stake * TOKEN
         token.mint(trainer.address, stakes[trainer.address], sender=owner)
         trainer.stake(token, registry, stakes[trainer.address])
+        trainer.trust(registry, market)
         trainer.register(market)
     for validator, amount in validators:
         token.mint(validator.address, amount + BOND_FUNDS * TOKEN, sender=owner)
         validator.stake(token, registry, amount)
+        validator.trust(registry, market)
         token.approve(market.address, BOND_FUNDS * TOKEN, sender=validator.account)
         stakes[validator.address] = amount
     return stakes

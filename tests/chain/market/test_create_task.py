@@ -48,6 +48,8 @@ def test_only_listed_validators_and_trainers_above_the_minimum_join(system, acto
     with pytest.raises(ContractRevert, match="stake: not enough free stake"):
         system.market.join_task(task, 3 * MIN_STAKE, sender=actors.trainer)
     with pytest.raises(ContractRevert, match="stake: zero amount"):
+        system.market.join_task(task, 0, sender=actors.trainer)
+    with pytest.raises(ContractRevert, match="stake: not trusted"):  # never staked, never trusted the market
         system.market.join_task(task, 0, sender=actors.second_trainer)
     join(system, actors.trainer, task, 2 * MIN_STAKE)
     assert system.registry.bond_of(system.market.address, task, actors.trainer.address) == 2 * MIN_STAKE

@@ -121,11 +121,14 @@ class Node:
         return groups[self.config.index].stake * TOKEN
 
     def onboard(self) -> None:
-        """Stake, register and join the task, each only if the chain does not show it done yet."""
+        """Stake, trust the market, register and join the task, each only if the chain does not show it
+        done yet."""
         registry, token, market = self.contracts.registry, self.contracts.token, self.market
         amount, me = self.stake_amount(), self.account.address
         if registry.stake_of(me) < amount:
             self.role.stake(token, registry, amount - registry.stake_of(me))
+        if not registry.trusts(me, market.address):
+            self.role.trust(registry, market)
         if self.config.role == "trainer":
             if market.reputation(me) == 0:
                 self.role.register(market)
