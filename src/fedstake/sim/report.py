@@ -17,6 +17,8 @@ from fedstake.sim.results import Results  # noqa: E402
 from fedstake.sim.world import World  # noqa: E402
 
 TOKEN = 10**18
+MODEL_FILE = "model.safetensors"
+REPORT_FILES = (MODEL_FILE, "accuracy.png", "rewards.png", "report.html")  # what write_report writes, for the claim
 
 
 def accuracy_figure(results: Results) -> plt.Figure:
@@ -70,7 +72,7 @@ def write_report(results: Results, world: World, out: Path) -> None:
     The model file's keccak256 is the final model hash recorded on chain.
     """
     spec = world.validators[0].rules.spec
-    (out / "model.safetensors").write_bytes(params_bytes(spec.unflatten(world.session.global_params)))
+    (out / MODEL_FILE).write_bytes(params_bytes(spec.unflatten(world.session.global_params)))
     plot_accuracy(results, out / "accuracy.png")
     plot_rewards(results, out / "rewards.png")
     final = results.final

@@ -22,6 +22,7 @@ from fedstake.sim.outdir import OutputDir
 from fedstake.signals import as_worker
 
 METRICS = ("final_accuracy", "best_accuracy", "rejected")
+SWEEP_FILES = ("sweep.json", "sweep.csv", "sweep.md")  # what write_sweep writes, for the claim
 
 
 def check_metric(metric: str) -> str:
