@@ -1,5 +1,9 @@
+import io
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -316,3 +320,28 @@ def test_verify_model_needs_a_manifest_or_all_three_flags(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     broken = runner.invoke(app, ["verify-model", "--model", str(model), "--manifest", str(tmp_path / "manifest.json")])
     assert broken.exit_code == 2 and "--manifest:" in broken.output
+
+
+# --- what a finished run prints ---------------------------------------------------------------------------------
+
+FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
+
+
+def test_a_finished_sweep_prints_its_table_first_and_no_traceback_or_leak_warning(tmp_path):
+    done = subprocess.run([FEDSTAKE, "sweep", "-o", str(tmp_path / "sweep"), "--workers", "2", "--vary",
+                           "task.seed=1,2", *TINY[:-1], "--set", "task.rounds=1"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr[-3000:]
+    assert done.stdout.startswith("| task.seed | final_accuracy |"), done.stdout
+
+
+def test_progress_off_a_terminal_prints_nothing_not_even_a_blank_line():
+    from rich.console import Console
+
+    from fedstake.cli import _progress
+
+    buffer = io.StringIO()
+    with _progress(Console(file=buffer, soft_wrap=True), "runs") as progress:
+        progress.advance(progress.add_task("runs", total=1))
+    assert buffer.getvalue() == ""

@@ -96,8 +96,9 @@ def _console() -> Console:
 
 
 def _progress(console: Console, label: str) -> Progress:
+    """A bar on a terminal only: off one, rich would leave a blank line where the bar was."""
     columns = [TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    return Progress(*columns, console=console, transient=True)
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 _FORCE_HELP = "Write into an --out that holds other files; they stay, only fedstake's own files are replaced."
