@@ -115,9 +115,9 @@ def _stop_resource_tracker() -> None:
         stop()
 
 
-def _cell(value: float | int) -> str:
+def _cell(value: float) -> str:
     """A count as the whole number it is (`rejected` 3, not 3.000), a measure to three decimals."""
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
 
 
 def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "final_accuracy") -> str:
