@@ -548,7 +548,9 @@ def task_close(
     if as_json:
         typer.echo(json.dumps({"refund": str(ending.refund), "model_minted": ending.model_minted}))
     else:
-        typer.echo(f"task {task.task_id} closed: refunded {ending.refund} base units"
+        from fedstake.sim.summary import tokens
+
+        typer.echo(f"task {task.task_id} closed: refunded {tokens(ending.refund)}"
                    + ("; model NFT minted" if ending.model_minted else "; no round was final, no model NFT"))
 
 
