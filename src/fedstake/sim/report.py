@@ -27,7 +27,8 @@ def accuracy_figure(results: Results) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(rounds, [r.accuracy for r in results.rounds], marker="o", markersize=3)
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Global model accuracy")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole: no tick at round 1.25
+    # rounds are whole: no tick at round 1.25, and one round is one tick (not 0.945 ... 1.065)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
