@@ -345,3 +345,21 @@ def test_progress_off_a_terminal_prints_nothing_not_even_a_blank_line():
     with _progress(Console(file=buffer, soft_wrap=True), "runs") as progress:
         progress.advance(progress.add_task("runs", total=1))
     assert buffer.getvalue() == ""
+
+
+def _commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+def test_every_commands_help_is_whole_sentences_that_the_listing_does_not_cut():
+    import inspect
+
+    import typer
+
+    for name, command in _commands(typer.main.get_command(app)):
+        paragraphs = inspect.cleandoc(command.help or "").split("\n\n")
+        assert paragraphs[0].endswith("."), name
+        assert all("\n" not in paragraph for paragraph in paragraphs), f"{name}: -h keeps a line break mid-sentence"

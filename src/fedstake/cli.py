@@ -262,7 +262,7 @@ def gas(
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --backend rpc: a node (default: start anvil)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object operation -> gas."),
 ) -> None:
-    """Gas of every settlement operation, from real receipts of a scripted task."""
+    """Measure the gas of every settlement operation from the real receipts of a scripted task."""
     import json
 
     from fedstake.chain.gas_profile import measure_gas
@@ -319,8 +319,9 @@ def verify_model(
     registry: Optional[str] = typer.Option(None, "--registry",
                                            help="ModelRegistry address (results.json: chain.contracts)."),
 ) -> None:
-    """Check a model file against its on-chain record and print its provenance: from a run's
-    manifest.json alone, or from --task, --rpc-url and --registry."""
+    """Check a model file against its task's on-chain record and print its provenance.
+
+    The record is found from a run's manifest.json alone, or from --task, --rpc-url and --registry."""
     from eth_utils import is_address
 
     from fedstake.chain.manifest import read_manifest
@@ -414,7 +415,7 @@ def node(
     raise typer.Exit(code)
 
 
-account_app = _group("Ethereum keystore files: one per participant, encrypted with its passphrase.")
+account_app = _group("Make and read Ethereum keystore files, one per participant, encrypted with its passphrase.")
 app.add_typer(account_app, name="account")
 
 _PASSPHRASE_ENV = typer.Option(None, "--passphrase-env", help="Environment variable holding the passphrase.")
@@ -466,7 +467,7 @@ def account_show(
         _fail(str(exc), 2)
 
 
-task_app = _group("The requester's side of a task, with its own key: open it, end it.")
+task_app = _group("Open and end a task as its requester, with your own key.")
 app.add_typer(task_app, name="task")
 
 
@@ -564,8 +565,9 @@ def stake(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Stake with your own key until `amount` tokens are staked (a validator must be staked before
-    a requester can list it)."""
+    """Stake with your own key until --amount tokens are staked in all.
+
+    A validator must be staked before a requester can list it in a task."""
     from fedstake.chain.manifest import attach
     from fedstake.chain.rpc import RpcBackend
     from fedstake.chain.staking import Role
@@ -644,8 +646,9 @@ def trainer(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Train for a task as an edge device, with your own key and data: stakes and joins, then answers
-    the coordinator through a Flower SuperNode until stopped; claims its own rewards."""
+    """Train for a task as an edge device, with your own key and data, until stopped.
+
+    It stakes and joins, answers the coordinator through a Flower SuperNode, and claims its rewards."""
     _participant("trainer", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
                  passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
                  rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=None)
@@ -668,8 +671,11 @@ def validator(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Validate a task with your own key and validation data: screens, scores, aggregates, proposes or
-    attests, challenges and votes through a Flower SuperNode until stopped; publishes its tables."""
+    """Validate a task with your own key and validation data, until stopped.
+
+    It screens, scores, aggregates, proposes or attests, challenges and votes through a Flower SuperNode.
+
+    It publishes the models and rewards tables it settles."""
     _participant("validator", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
                  passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
                  rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=serve_port)
@@ -700,8 +706,11 @@ def up(
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     keep: bool = typer.Option(False, "--keep", help="Leave every process running at the end (`fedstake down DIR`)."),
 ) -> None:
-    """Every part of a task as its own process on loopback: chain, requester, SuperLink, a SuperNode per
-    trainer and per validator, the coordinator. Plays the task to its end and writes results.json."""
+    """Run every part of a task as its own process on loopback and play the task to its end.
+
+    The parts: the chain, the requester, a SuperLink, a SuperNode per trainer and per validator, the coordinator.
+
+    The results go to results.json in --out."""
     import shutil
     import tempfile
     import time
