@@ -1,5 +1,9 @@
+import io
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -110,6 +114,65 @@ def test_every_command_that_writes_a_directory_refuses_a_file_and_a_users_folder
     at_folder = runner.invoke(app, [*command, "-o", str(tmp_path)])
     assert at_folder.exit_code == 2 and "--force" in at_folder.output
     assert mine.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["results.txt"]
+
+
+def test_force_refuses_a_users_file_where_simulate_would_write_before_any_round(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "report.html").write_text("mine")
+    result = runner.invoke(app, ["simulate", "-o", str(out), "--force", *TINY])
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0, result.output  # one line
+    assert f"error: --out: {out / 'report.html'} is not fedstake's" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"] and (out / "report.html").read_text() == "mine"
+
+
+def test_the_names_simulate_declares_are_the_names_it_writes(tmp_path):
+    from fedstake.sim.outdir import MARKER
+    from fedstake.sim.publish import ARTIFACT_NAMES
+    from fedstake.sim.report import REPORT_FILES
+    from fedstake.sim.results import RUN_FILES
+
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "run"), *TINY])
+    assert result.exit_code == 0, result.output
+    written = {p.name for p in (tmp_path / "run").iterdir()} - {MARKER}
+    assert written == {name.rstrip("/") for name in (*RUN_FILES, *REPORT_FILES, *ARTIFACT_NAMES)}
+
+
+@pytest.mark.parametrize("where", ["/proc/fedstake-run", "x" * 300])
+def test_an_out_the_os_refuses_fails_at_the_claim_in_one_line(tmp_path, where):
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / where), *TINY])
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0, result.output
+    assert result.output.startswith("error: --out: cannot write ") and "Traceback" not in result.output
+
+
+def test_an_oserror_while_publishing_is_one_line_naming_the_file_and_nothing_is_left(tmp_path, monkeypatch):
+    import errno
+
+    import fedstake.sim.report
+
+    def broken(results, world, staging):
+        raise OSError(errno.ENAMETOOLONG, "File name too long", str(staging / "report.html"))
+
+    monkeypatch.setattr(fedstake.sim.report, "write_report", broken)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["simulate", "-o", str(out), *TINY])
+    assert result.exit_code == 1 and result.output.strip().endswith(
+        f"error: cannot write {out / 'report.html'}: File name too long"), result.output
+    assert "Traceback" not in result.output and list(tmp_path.iterdir()) == []
+
+
+def test_no_command_group_prints_the_locals_of_a_traceback():
+    from fedstake.cli import account_app, task_app
+
+    assert not any(group.pretty_exceptions_show_locals for group in (app, account_app, task_app))
+
+
+def test_an_error_is_printed_as_it_is_square_brackets_and_all(tmp_path):
+    bogus = tmp_path / "model[task].safetensors"
+    bogus.write_bytes(b"not a model")
+    result = runner.invoke(app, ["verify-model", "--model", str(bogus), "--task", "1", "--rpc-url",
+                                 "http://127.0.0.1:9", "--registry", "0x" + "11" * 20])
+    assert result.exit_code == 2 and f"error: --model: {bogus} is not a safetensors model file" in result.output
 
 
 # --- late errors fail before any training ----------------------------------------------------------------------
@@ -257,3 +320,46 @@ def test_verify_model_needs_a_manifest_or_all_three_flags(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     broken = runner.invoke(app, ["verify-model", "--model", str(model), "--manifest", str(tmp_path / "manifest.json")])
     assert broken.exit_code == 2 and "--manifest:" in broken.output
+
+
+# --- what a finished run prints ---------------------------------------------------------------------------------
+
+FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
+
+
+def test_a_finished_sweep_prints_its_table_first_and_no_traceback_or_leak_warning(tmp_path):
+    done = subprocess.run([FEDSTAKE, "sweep", "-o", str(tmp_path / "sweep"), "--workers", "2", "--vary",
+                           "task.seed=1,2", *TINY[:-1], "--set", "task.rounds=1"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr[-3000:]
+    assert done.stdout.startswith("| task.seed | final_accuracy |"), done.stdout
+
+
+def test_progress_off_a_terminal_prints_nothing_not_even_a_blank_line():
+    from rich.console import Console
+
+    from fedstake.cli import _progress
+
+    buffer = io.StringIO()
+    with _progress(Console(file=buffer, soft_wrap=True), "runs") as progress:
+        progress.advance(progress.add_task("runs", total=1))
+    assert buffer.getvalue() == ""
+
+
+def _commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+def test_every_commands_help_is_whole_sentences_that_the_listing_does_not_cut():
+    import inspect
+
+    import typer
+
+    for name, command in _commands(typer.main.get_command(app)):
+        paragraphs = inspect.cleandoc(command.help or "").split("\n\n")
+        assert paragraphs[0].endswith("."), name
+        assert all("\n" not in paragraph for paragraph in paragraphs), f"{name}: -h keeps a line break mid-sentence"

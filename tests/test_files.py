@@ -14,10 +14,15 @@ def test_a_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path):
     assert os.listdir(target.parent) == ["table.json"]
 
 
-def test_the_file_gets_the_mode_asked_for(tmp_path):
-    write_atomically(tmp_path / "public", "x")
-    write_atomically(tmp_path / "secret", "x", mode=0o600)
-    assert stat.S_IMODE((tmp_path / "public").stat().st_mode) == 0o644
+@pytest.mark.parametrize("umask, public", [(0o027, 0o640), (0o002, 0o664), (0o077, 0o600)])
+def test_a_file_follows_the_umask_and_a_secret_keeps_its_mode(tmp_path, umask, public):
+    previous = os.umask(umask)
+    try:
+        write_atomically(tmp_path / "public", "x")
+        write_atomically(tmp_path / "secret", "x", mode=0o600)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "public").stat().st_mode) == public
     assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
 
 

@@ -16,12 +16,15 @@ from typing import Callable, Optional, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 from typer.core import TyperGroup
 
-from fedstake.errors import ConfigError, FedstakeError, Interrupted
+from fedstake.errors import ConfigError, FedstakeError, Interrupted, OutputError
 
 T = TypeVar("T")
-err = Console(stderr=True, soft_wrap=True)
+# markup=False: what fedstake prints holds paths, reasons and errors, in which rich would take
+# "[task]" for a style and drop it; the few styled words are `Text` spans (`_styled`)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 class _Commands(TyperGroup):
@@ -39,9 +42,15 @@ class _Commands(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
 
 
-app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Federated learning with an on-chain settlement layer.")
+def _group(help: str) -> typer.Typer:
+    """A command group: -h, no guessing of mistyped commands (click suggests once), and a
+    traceback that escapes without every frame's locals (they can be megabytes, or a key)."""
+    return typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
+                       pretty_exceptions_show_locals=False, context_settings={"help_option_names": ["-h", "--help"]},
+                       help=help)
+
+
+app = _group("Federated learning with an on-chain settlement layer.")
 
 
 @app.callback(invoke_without_command=True)
@@ -60,36 +69,45 @@ def _root(
         raise typer.Exit(2)
 
 
+def _styled(word: str, style: str, rest: str) -> Text:
+    """`word` in `style`, then `rest` exactly as it is (no markup is read in it)."""
+    return Text.assemble((word, style), " ", rest)
+
+
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(_styled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _checked(step: Callable[[], T]) -> T:
-    """`step()`, or exit 2 with its ConfigError's one line (a check before any work)."""
+    """`step()`, or its error's one line: exit 2 for a ConfigError (a check before any work, or a
+    user's file where a results directory is published), 1 when the OS would not write the results."""
     try:
         return step()
     except ConfigError as exc:
         _fail(str(exc), 2)
+    except OutputError as exc:
+        _fail(str(exc), 1)
 
 
 def _console() -> Console:
     """stdout without wrapping: a pipe or a file gets whole lines, a terminal wraps them itself."""
-    return Console(soft_wrap=True)
+    return Console(soft_wrap=True, markup=False)
 
 
 def _progress(console: Console, label: str) -> Progress:
+    """A bar on a terminal only: off one, rich would leave a blank line where the bar was."""
     columns = [TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    return Progress(*columns, console=console, transient=True)
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 _FORCE_HELP = "Write into an --out that holds other files; they stay, only fedstake's own files are replaced."
 
 
-def _claim(out: Path, command: str, force: bool):
+def _claim(out: Path, command: str, force: bool, writes: tuple[str, ...]):
     from fedstake.sim.outdir import OutputDir
 
-    return _checked(lambda: OutputDir.claim(out, command=command, force=force))
+    return _checked(lambda: OutputDir.claim(out, command=command, force=force, writes=writes))
 
 
 def _print_summary(console: Console, results, out: Path) -> None:
@@ -113,9 +131,12 @@ def simulate(
     """Run a scenario on its chain and write results, plots, a report and the model."""
     from fedstake.sim.config import load_scenario
     from fedstake.sim.preflight import preflight
+    from fedstake.sim.publish import ARTIFACT_NAMES
+    from fedstake.sim.report import REPORT_FILES
+    from fedstake.sim.results import RUN_FILES
 
     scenario = _checked(lambda: load_scenario(config, set_))
-    outdir = _claim(out, "simulate", force)
+    outdir = _claim(out, "simulate", force, (*RUN_FILES, *REPORT_FILES, *ARTIFACT_NAMES))
     _checked(lambda: preflight(scenario))
     import torch
 
@@ -144,7 +165,7 @@ def simulate(
         write_report(results, world, staging)
         write_artifacts(world, staging)
 
-    written = write_run(results, outdir, extra=extra)
+    written = _checked(lambda: write_run(results, outdir, extra=extra))
     _print_summary(console, results, written)
 
 
@@ -159,13 +180,21 @@ def sweep(
     metric: str = typer.Option("final_accuracy", "--metric", help="final_accuracy | best_accuracy | rejected"),
 ) -> None:
     """Run a scenario for every combination of the varied keys; write a table after every run."""
-    from fedstake.sim.preflight import preflight
     from fedstake.sim.config import load_scenario
-    from fedstake.sim.sweep import check_metric, combinations, parse_axis, pivot_markdown, run_sweep, write_sweep
+    from fedstake.sim.preflight import preflight
+    from fedstake.sim.sweep import (
+        SWEEP_FILES,
+        check_metric,
+        combinations,
+        parse_axis,
+        pivot_markdown,
+        run_sweep,
+        write_sweep,
+    )
 
     _checked(lambda: check_metric(metric))
     axes = _checked(lambda: [parse_axis(text) for text in vary])
-    outdir = _claim(out, "sweep", force)
+    outdir = _claim(out, "sweep", force, SWEEP_FILES)
     _checked(lambda: preflight(load_scenario(config, set_)))
     total, done = len(list(combinations(axes))), []
     console = _console()
@@ -202,14 +231,14 @@ def compare(
     threads: int = typer.Option(1, "--threads", min=1, help="PyTorch CPU threads."),
 ) -> None:
     """Run one scenario under several incentive mechanisms and compare them, every cell measured."""
-    from fedstake.sim.compare import check_mechanisms, run_comparison, write_comparison
+    from fedstake.sim.compare import COMPARISON_FILES, check_mechanisms, run_comparison, write_comparison
     from fedstake.sim.compare_report import markdown_table
     from fedstake.sim.config import load_scenario
     from fedstake.sim.preflight import preflight
 
     scenario = _checked(lambda: load_scenario(config, set_))
     names = _checked(lambda: check_mechanisms(scenario, mechanisms))
-    outdir = _claim(out, "compare", force)
+    outdir = _claim(out, "compare", force, COMPARISON_FILES)
     _checked(lambda: preflight(scenario))
     import torch
 
@@ -221,7 +250,7 @@ def compare(
             rows = run_comparison(scenario, names, on_done=lambda _: progress.advance(bar))
     except FedstakeError as exc:
         _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
-    written = write_comparison(rows, outdir)
+    written = _checked(lambda: write_comparison(rows, outdir))
     console.print(markdown_table(rows), highlight=False)
     console.print(f"comparison in {written}", highlight=False)
 
@@ -233,7 +262,7 @@ def gas(
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --backend rpc: a node (default: start anvil)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object operation -> gas."),
 ) -> None:
-    """Gas of every settlement operation, from real receipts of a scripted task."""
+    """Measure the gas of every settlement operation from the real receipts of a scripted task."""
     import json
 
     from fedstake.chain.gas_profile import measure_gas
@@ -290,8 +319,9 @@ def verify_model(
     registry: Optional[str] = typer.Option(None, "--registry",
                                            help="ModelRegistry address (results.json: chain.contracts)."),
 ) -> None:
-    """Check a model file against its on-chain record and print its provenance: from a run's
-    manifest.json alone, or from --task, --rpc-url and --registry."""
+    """Check a model file against its task's on-chain record and print its provenance.
+
+    The record is found from a run's manifest.json alone, or from --task, --rpc-url and --registry."""
     from eth_utils import is_address
 
     from fedstake.chain.manifest import read_manifest
@@ -341,8 +371,8 @@ def verify_model(
               f"0x{record.record.model_hash.hex()}: the file is not the model the task produced", 1)
     if not record.consistent:
         _fail(f"task {task}: the rounds on chain do not chain to the NFT's provenance hash", 1)
-    _console().print(f"[bold green]verified:[/] {model} is the final model of task {task} "
-                     f"(hash 0x{file_hash.hex()}, {len(record.rounds)} rounds, owner {record.owner})", highlight=False)
+    _console().print(_styled("verified:", "bold green", f"{model} is the final model of task {task} "
+                     f"(hash 0x{file_hash.hex()}, {len(record.rounds)} rounds, owner {record.owner})"), highlight=False)
 
 
 def _print_provenance(record) -> None:
@@ -385,9 +415,7 @@ def node(
     raise typer.Exit(code)
 
 
-account_app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
-                          context_settings={"help_option_names": ["-h", "--help"]},
-                          help="Ethereum keystore files: one per participant, encrypted with its passphrase.")
+account_app = _group("Make and read Ethereum keystore files, one per participant, encrypted with its passphrase.")
 app.add_typer(account_app, name="account")
 
 _PASSPHRASE_ENV = typer.Option(None, "--passphrase-env", help="Environment variable holding the passphrase.")
@@ -439,9 +467,7 @@ def account_show(
         _fail(str(exc), 2)
 
 
-task_app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, suggest_commands=False,
-                       context_settings={"help_option_names": ["-h", "--help"]},
-                       help="The requester's side of a task, with its own key: open it, end it.")
+task_app = _group("Open and end a task as its requester, with your own key.")
 app.add_typer(task_app, name="task")
 
 
@@ -540,7 +566,9 @@ def task_close(
     if as_json:
         typer.echo(json.dumps({"refund": str(ending.refund), "model_minted": ending.model_minted}))
     else:
-        typer.echo(f"task {task.task_id} closed: refunded {ending.refund} base units"
+        from fedstake.sim.summary import tokens
+
+        typer.echo(f"task {task.task_id} closed: refunded {tokens(ending.refund)}"
                    + ("; model NFT minted" if ending.model_minted else "; no round was final, no model NFT"))
 
 
@@ -554,8 +582,9 @@ def stake(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Stake with your own key until `amount` tokens are staked (a validator must be staked before
-    a requester can list it)."""
+    """Stake with your own key until --amount tokens are staked in all.
+
+    A validator must be staked before a requester can list it in a task."""
     from fedstake.chain.manifest import attach
     from fedstake.chain.rpc import RpcBackend
     from fedstake.chain.staking import Role
@@ -714,8 +743,9 @@ def trainer(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Train for a task as an edge device, with your own key and data: stakes and joins, then answers
-    the coordinator through a Flower SuperNode until stopped; claims its own rewards."""
+    """Train for a task as an edge device, with your own key and data, until stopped.
+
+    It stakes and joins, answers the coordinator through a Flower SuperNode, and claims its rewards."""
     _participant("trainer", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
                  passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
                  rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=None)
@@ -740,8 +770,11 @@ def validator(
     passphrase_env: Optional[str] = _PASSPHRASE_ENV,
     passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
 ) -> None:
-    """Validate a task with your own key and validation data: screens, scores, aggregates, proposes or
-    attests, challenges and votes through a Flower SuperNode until stopped; publishes its tables."""
+    """Validate a task with your own key and validation data, until stopped.
+
+    It screens, scores, aggregates, proposes or attests, challenges and votes through a Flower SuperNode.
+
+    It publishes the models and rewards tables it settles."""
     _participant("validator", scenario=config, manifest=manifest, index=index, folder=folder, key=key,
                  passphrase_file=passphrase_file, passphrase_env=passphrase_env, superlink=superlink,
                  rpc_url=rpc_url, root_certificates=root_certificates, auth_key=auth_key, serve_port=serve_port,
@@ -814,8 +847,11 @@ def up(
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     keep: bool = typer.Option(False, "--keep", help="Leave every process running at the end (`fedstake down DIR`)."),
 ) -> None:
-    """Every part of a task as its own process on loopback: chain, requester, SuperLink, a SuperNode per
-    trainer and per validator, the coordinator. Plays the task to its end and writes results.json."""
+    """Run every part of a task as its own process on loopback and play the task to its end.
+
+    The parts: the chain, the requester, a SuperLink, a SuperNode per trainer and per validator, the coordinator.
+
+    The results go to results.json in --out."""
     import shutil
     import tempfile
     import time
@@ -825,11 +861,13 @@ def up(
     from fedstake.deploy.federation.launcher import bring_up, check_scenario, play, read_ending
     from fedstake.deploy.federation.results import collect_artifacts, federation_results
     from fedstake.sim.config import load_scenario
-    from fedstake.sim.results import write_run
+    from fedstake.sim.publish import ARTIFACT_NAMES
+    from fedstake.sim.report import MODEL_FILE
+    from fedstake.sim.results import RUN_FILES, write_run
 
     scenario = _checked(lambda: load_scenario(config, []))
     _checked(lambda: check_scenario(scenario))
-    outdir = _claim(out, "up", force)
+    outdir = _claim(out, "up", force, (*RUN_FILES, *ARTIFACT_NAMES, MODEL_FILE))
     if rpc_url is not None:
         _checked(lambda: _check_node(rpc_url, "--rpc-url"))
     console, started = _console(), time.monotonic()
@@ -843,6 +881,7 @@ def up(
         play(federation, scenario.task.rounds, on_round=lambda row: _print_round(console, row, scenario.task.rounds))
         refund = read_ending(federation)
         manifest = read_manifest(outdir.path / MANIFEST)
+        outdir.adopt([MANIFEST])  # the federation's own, written there by `fedstake task create`; published again
         artifacts = Path(tempfile.mkdtemp(prefix=".fedstake-artifacts-", dir=outdir.path))
         with RpcBackend.over_http(federation.rpc_url) as chain:
             results = federation_results(outdir.path, scenario, manifest, chain, refunded=refund, timing={
@@ -854,7 +893,8 @@ def up(
     finally:
         if federation is not None and not keep:
             federation.stop()
-    written = write_run(results, outdir, extra=lambda staging: shutil.copytree(artifacts, staging, dirs_exist_ok=True))
+    written = _checked(lambda: write_run(results, outdir, extra=lambda staging: shutil.copytree(
+        artifacts, staging, dirs_exist_ok=True)))
     shutil.rmtree(artifacts)
     _print_summary(console, results, written)
 

@@ -99,3 +99,13 @@ class ManifestError(ArtifactError):
 class FetchError(FedstakeError):
     """A published artifact could not be fetched: absent from a store, or its server
     unreachable or answering with an error."""
+
+
+class OutputError(FedstakeError):
+    """A results directory could not be written (the OS said no while publishing); `path` is
+    the file or folder, `reason` the OS's words."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from fedstake.errors import ConfigError
+from fedstake.errors import ConfigError, OutputError
 from fedstake.sim.outdir import MARKER, OutputDir, owned_files
 
 
@@ -92,3 +92,63 @@ def test_files_in_folders_are_owned_replaced_and_cleaned_while_a_users_file_besi
     left = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*"))
     assert left == [MARKER, "results.json", "tables", "tables/notes.txt", "tables/round-1.json"]
     assert owned_files(tmp_path / "run") == {"results.json", "tables/round-1.json"}
+
+
+def test_force_refuses_a_users_file_where_fedstake_would_write_and_leaves_it(tmp_path):
+    (tmp_path / "report.html").write_text("mine")
+    with pytest.raises(ConfigError, match=r"--out: .*report\.html is not fedstake's"):
+        OutputDir.claim(tmp_path, command="simulate", force=True, writes=["results.json", "report.html"])
+    claimed = OutputDir.claim(tmp_path, command="simulate", force=True)  # a name no command declared
+    with pytest.raises(ConfigError, match=r"report\.html is not fedstake's"):
+        claimed.publish(writes(**{"results.json": "{}", "report.html": "fedstake's"}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"] and (tmp_path / "report.html").read_text() == "mine"
+
+
+def test_force_refuses_a_file_or_a_symlink_where_fedstake_needs_a_folder(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "models").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "tables").write_text("mine")
+    with pytest.raises(ConfigError, match=r"models/, tables"):
+        OutputDir.claim(tmp_path, command="simulate", force=True, writes=["models/", "tables/"])
+
+
+def test_only_the_files_the_marker_lists_are_replaced(tmp_path):
+    out = OutputDir.claim(tmp_path, command="simulate", force=True)
+    out.publish(writes(**{"a.csv": "1"}))
+    (tmp_path / "b.csv").write_text("mine, written after the run")
+    with pytest.raises(ConfigError, match=r"b\.csv is not fedstake's"):
+        OutputDir.claim(tmp_path, command="simulate", force=True).publish(writes(**{"a.csv": "2", "b.csv": "2"}))
+    assert (tmp_path / "a.csv").read_text() == "1" and (tmp_path / "b.csv").read_text() == "mine, written after the run"
+
+
+def test_an_out_the_os_will_not_let_fedstake_write_is_refused_at_the_claim(tmp_path):
+    with pytest.raises(ConfigError, match=r"--out: cannot write .*: File name too long"):
+        OutputDir.claim(tmp_path / ("x" * 300), command="simulate")
+    with pytest.raises(ConfigError, match=r"--out: cannot write /proc/fedstake-run"):
+        OutputDir.claim("/proc/fedstake-run", command="simulate")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_oserror_while_publishing_names_the_path_as_the_user_knows_it_and_leaves_nothing(tmp_path):
+    def too_long(staging):
+        (staging / ("y" * 300)).write_text("x")
+
+    out = OutputDir.claim(tmp_path / "run", command="simulate")
+    with pytest.raises(OutputError, match=rf"cannot write {tmp_path / 'run'}/y+: File name too long"):
+        out.publish(too_long)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_a_killed_run_left_is_removed_and_nothing_else(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".fedstake-staging-{pid}-0123456789ab"
+    live = tmp_path / f".fedstake-staging-{os.getpid()}-0123456789ab"
+    lookalike = tmp_path / f".fedstake-staging-{pid}-mine"
+    for folder in (stale, live, lookalike):
+        (folder / "models").mkdir(parents=True)
+    OutputDir.claim(tmp_path / "run", command="simulate")  # its parent is where a new run stages
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, lookalike.name])

@@ -18,3 +18,11 @@ def test_an_unknown_metric_is_refused_naming_the_choices():
     assert check_metric("rejected") == "rejected"
     with pytest.raises(ConfigError, match="--metric: 'accuracy' is not one of final_accuracy, best_accuracy"):
         check_metric("accuracy")
+
+
+def test_a_count_is_a_whole_number_and_a_measure_has_three_decimals():
+    axes = [Axis("task.aggregator", ("fedavg", "median"))]
+    rows = [{"vary": {"task.aggregator": "fedavg"}, "rejected": 3, "final_accuracy": 0.5},
+            {"vary": {"task.aggregator": "median"}, "rejected": 0, "final_accuracy": 0.25}]
+    assert pivot_markdown(rows, axes, "rejected").splitlines()[2:] == ["| fedavg | 3 |", "| median | 0 |"]
+    assert pivot_markdown(rows, axes).splitlines()[2:] == ["| fedavg | 0.500 |", "| median | 0.250 |"]

@@ -134,6 +134,9 @@ HEADLINE = ("mechanism", "final_accuracy", "participation_mean", "dropout_mean",
             "payout_latency_p95_s", "requester_cost", "overhead_share", "attack_cost_stake", "rounds",
             "devices_per_round", "wall_s", "chain_s")
 
+COMPARISON_FILES = ("comparison.json", "comparison.csv", "comparison.md", "participation.png", "accuracy_time.png",
+                    "rewards.png")  # what write_comparison writes, for the claim
+
 
 def write_comparison(rows: list[dict], out: OutputDir) -> Path:
     """comparison.json, comparison.csv, comparison.md and the plots, published at once."""

@@ -49,7 +49,7 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
         ax.plot(range(1, len(r["participation_by_round"]) + 1), r["participation_by_round"], label=r["mechanism"])
     ax.set(xlabel="round", ylabel="share of the selected, in time", ylim=(0, 1.05),
            title="Participation per round")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one round: one tick, not 0.945 ... 1.065
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -13,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fedstake.chain.manifest import MANIFEST, build_manifest, write_manifest
-from fedstake.protocol.store import ArtifactStore
+from fedstake.protocol.store import MODELS, TABLES, ArtifactStore
 from fedstake.sim.world import World
+
+ARTIFACT_NAMES = (MANIFEST, f"{MODELS}/", f"{TABLES}/")  # what write_artifacts writes, for the claim
 
 
 def write_artifacts(world: World, out: Path) -> None:

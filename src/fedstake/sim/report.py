@@ -17,6 +17,8 @@ from fedstake.sim.results import Results  # noqa: E402
 from fedstake.sim.world import World  # noqa: E402
 
 TOKEN = 10**18
+MODEL_FILE = "model.safetensors"
+REPORT_FILES = (MODEL_FILE, "accuracy.png", "rewards.png", "report.html")  # what write_report writes, for the claim
 
 
 def accuracy_figure(results: Results) -> plt.Figure:
@@ -25,7 +27,8 @@ def accuracy_figure(results: Results) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(rounds, [r.accuracy for r in results.rounds], marker="o", markersize=3)
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Global model accuracy")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole: no tick at round 1.25
+    # rounds are whole: no tick at round 1.25, and one round is one tick (not 0.945 ... 1.065)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -70,7 +73,7 @@ def write_report(results: Results, world: World, out: Path) -> None:
     The model file's keccak256 is the final model hash recorded on chain.
     """
     spec = world.validators[0].rules.spec
-    (out / "model.safetensors").write_bytes(params_bytes(spec.unflatten(world.session.global_params)))
+    (out / MODEL_FILE).write_bytes(params_bytes(spec.unflatten(world.session.global_params)))
     plot_accuracy(results, out / "accuracy.png")
     plot_rewards(results, out / "rewards.png")
     final = results.final

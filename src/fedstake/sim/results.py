@@ -129,6 +129,9 @@ def settlement_rows(settlement) -> tuple[list[dict[str, Any]], list[dict[str, An
     return proposals, disputes
 
 
+RUN_FILES = ("results.json", "rounds.csv", "participants.csv")  # what write_run writes, for the claim
+
+
 def write_run(results: Results, out: OutputDir, extra: Callable[[Path], None] | None = None) -> Path:
     """Write results.json, the CSVs and whatever `extra` adds, then publish them into `out` at once."""
 

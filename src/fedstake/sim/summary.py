@@ -23,8 +23,18 @@ def short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}"
 
 
-def _tokens(amount: int) -> str:
-    return f"{amount / TOKEN:,.2f}".rstrip("0").rstrip(".") + " tokens"
+def token_amount(amount: int) -> str:
+    """Base units as whole tokens for a reader: two decimals at most, trailing zeros dropped
+    ("1,000", "0.5"); an amount too small for two decimals keeps two significant digits
+    ("6.8e-17": the rounding dust a refund often is) rather than reading as none."""
+    value = amount / TOKEN
+    if amount and abs(value) < 0.005:
+        return f"{value:.2g}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def tokens(amount: int) -> str:
+    return f"{token_amount(amount)} tokens"
 
 
 def _who(results: Results) -> dict[str, str]:
@@ -49,9 +59,9 @@ def round_line(row: RoundRow, rounds: int) -> str:
 
 def final_line(results: Results) -> str:
     final = results.final
-    return (f"final accuracy {final['accuracy']:.4f}  paid {final['paid'] / TOKEN:,.2f} of {final['budget'] / TOKEN:,.2f} "
-            f"tokens  refunded {final['refunded']:,} base units  supply conserved: {final['supply_conserved']}  "
-            f"({results.timing['total_s']:.1f} s)")
+    return (f"final accuracy {final['accuracy']:.4f}  paid {token_amount(final['paid'])} of "
+            f"{tokens(final['budget'])}  refunded {tokens(final['refunded'])}  "
+            f"supply conserved: {final['supply_conserved']}  ({results.timing['total_s']:.1f} s)")
 
 
 def rejections(results: Results) -> str | None:
@@ -69,16 +79,21 @@ def rejections(results: Results) -> str | None:
     for name, count in counts.most_common():
         top = [f'"{reason}"' for reason, _ in reasons[name].most_common(_REASONS_SHOWN)]
         more = len(reasons[name]) - len(top)
-        parts.append(f"{count} from {name} trainers: " + ", ".join(top) + (f" and {more} other reasons" if more else ""))
+        others = f" and {more} other reason{'s' if more > 1 else ''}" if more else ""
+        parts.append(f"{count} from {name} trainers: " + ", ".join(top) + others)
     return f"{sum(counts.values())} updates; " + "; ".join(parts)
 
 
 def held_rounds(results: Results) -> str | None:
-    held = [row for row in results.rounds if row.held]
-    if not held:
+    """The rounds that kept the previous model, grouped by their own reason (in order of first use)."""
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for row in results.rounds:
+        if row.held:
+            by_reason[row.held].append(row.round)
+    if not by_reason:
         return None
-    numbers = ", ".join(str(row.round) for row in held)
-    return f"round{'s' if len(held) > 1 else ''} {numbers} kept the previous model and paid nothing: {held[0].held}"
+    return "; ".join(f"round{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} kept the previous model "
+                     f"and paid nothing: {reason}" for reason, numbers in by_reason.items())
 
 
 def _dispute(d: dict, who: dict[str, str]) -> str:
@@ -87,7 +102,7 @@ def _dispute(d: dict, who: dict[str, str]) -> str:
     parties = (f"{d['kind']} dispute by {who.get(d['challenger'], '?')} {short(d['challenger'])} against "
                f"{who.get(d['accused'], '?')} {short(d['accused'])}")
     if d["upheld"]:
-        return f"{parties}: upheld ({votes}), {_tokens(d['slashed'])} slashed"
+        return f"{parties}: upheld ({votes}), {tokens(d['slashed'])} slashed"
     return f"{parties}: dismissed ({votes}), the challenger's bond to the insurance pool"
 
 
@@ -99,7 +114,7 @@ def disputes(results: Results) -> list[str]:
 
 def slashes(results: Results) -> list[str]:
     who = _who(results)
-    return [f"{who[p.address]} {short(p.address)} lost {_tokens(p.slashed)} of the {_tokens(p.stake_initial)} it staked"
+    return [f"{who[p.address]} {short(p.address)} lost {tokens(p.slashed)} of the {tokens(p.stake_initial)} it staked"
             for p in results.participants if p.slashed]
 
 

@@ -9,6 +9,7 @@ again after every finished run, so an interrupted sweep keeps what it did.
 from __future__ import annotations
 
 import csv
+import gc
 import itertools
 import json
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from fedstake.sim.outdir import OutputDir
 from fedstake.signals import as_worker
 
 METRICS = ("final_accuracy", "best_accuracy", "rejected")
+SWEEP_FILES = ("sweep.json", "sweep.csv", "sweep.md")  # what write_sweep writes, for the claim
 
 
 def check_metric(metric: str) -> str:
@@ -91,9 +93,14 @@ def run_sweep(config: Path | None, base: list[str], axes: list[Axis], *, workers
             rows[index] = row
             if on_done is not None:
                 on_done([r for r in rows if r is not None])
+        pool.close()  # done: idle workers exit on their own, quietly
+    except BaseException:
+        pool.terminate()  # an interrupt or a failure: SIGTERM unwinds the running ones
+        raise
     finally:
-        pool.terminate()  # idle workers once all is done; on an interrupt, the running ones
         pool.join()
+        del pool  # its queues' semaphores are unregistered as it goes, while the tracker still runs:
+        gc.collect()  # stopped first, the tracker would warn of "leaked" ones and fail to unlink them
         _stop_resource_tracker()
     return [r for r in rows if r is not None]
 
@@ -108,6 +115,11 @@ def _stop_resource_tracker() -> None:
         stop()
 
 
+def _cell(value: float) -> str:
+    """A count as the whole number it is (`rejected` 3, not 3.000), a measure to three decimals."""
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
 def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "final_accuracy") -> str:
     """First axis down, second across (or a single column), cells the metric; the corner
     cell names both axes (`down \\ across`) and the metric."""
@@ -119,7 +131,7 @@ def pivot_markdown(rows: list[dict[str, Any]], axes: list[Axis], metric: str = "
         cells = []
         for col in cols:
             match = [r for r in rows if r["vary"][down.key] == value and (not across or r["vary"][across.key] == col)]
-            cells.append("failed" if match and "error" in match[0] else f"{match[0][metric]:.3f}" if match else "")
+            cells.append("failed" if match and "error" in match[0] else _cell(match[0][metric]) if match else "")
         lines.append(f"| {value} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

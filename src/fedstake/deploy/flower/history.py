@@ -4,7 +4,11 @@
 another process, so a run that should be compared or audited later
 writes its results to a directory (`flower.output-dir`):
 `final_model.safetensors` (fedstake's canonical bytes, the ones
-`model-hash` is the keccak256 of) and `history.json`.
+`model-hash` is the keccak256 of) and `history.json`. That directory
+follows the rules of every fedstake results directory (`sim.outdir`):
+claimed before the first round (a file, an unwritable place or a
+directory holding a user's files is refused), published whole, a user's
+file never replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from flwr.serverapp.strategy import Result
 from fedstake.deploy.flower.arrays import to_tensors
 from fedstake.deploy.flower.strategy import FedstakeStrategy
 from fedstake.proof.codec import model_hash, params_bytes
+from fedstake.sim.outdir import OutputDir
 
 MODEL_FILE, HISTORY_FILE = "final_model.safetensors", "history.json"
 
@@ -41,7 +46,12 @@ def history(result: Result, strategy: FedstakeStrategy) -> dict[str, Any]:
     }
 
 
+def claim_output(directory: str) -> OutputDir:
+    """`flower.output-dir`, checked and claimed before any round (a ConfigError naming the key)."""
+    return OutputDir.claim(directory, command="flower", key="flower.output-dir", writes=(MODEL_FILE, HISTORY_FILE))
+
+
 def write_history(directory: Path, result: Result, strategy: FedstakeStrategy) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    """The final model and history.json, into `directory` (a claimed output's staging folder)."""
     (directory / MODEL_FILE).write_bytes(params_bytes(to_tensors(result.arrays)))
     (directory / HISTORY_FILE).write_text(json.dumps(history(result, strategy), indent=2) + "\n")

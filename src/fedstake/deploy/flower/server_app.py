@@ -10,7 +10,6 @@ held-out data (`protocol.validator.Reference`).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Callable, Mapping
 
 from flwr.app import ArrayRecord, Context, MetricRecord
@@ -19,7 +18,7 @@ from flwr.serverapp.strategy import Result
 
 from fedstake.deploy.flower.arrays import to_record, to_tensors
 from fedstake.deploy.flower.config import RunSettings, Scalar, TaskSettings, read_run_config
-from fedstake.deploy.flower.history import write_history
+from fedstake.deploy.flower.history import claim_output, write_history
 from fedstake.deploy.flower.strategy import FedstakeStrategy, RootTrainFn
 from fedstake.deploy.flower.task import SERVER, dataset_of, initial_model, model_of, run_seed
 from fedstake.errors import ConfigError
@@ -74,14 +73,16 @@ def wait_for_nodes(grid: Grid, needed: int, *, within_s: float, poll_s: float = 
 
 
 def run_server(grid: Grid, settings: RunSettings) -> Result:
-    """All rounds of the task from its genesis model; writes the results when `flower.output-dir` is set."""
+    """All rounds of the task from its genesis model; writes the results when `flower.output-dir` is set
+    (claimed first: a directory it may not write into fails before any node is waited for)."""
     task = settings.task
+    out = claim_output(settings.flower.output_dir) if settings.flower.output_dir else None
     wait_for_nodes(grid, settings.flower.min_nodes, within_s=settings.flower.node_wait)
     strategy = make_strategy(settings)
     initial = to_record(model_of(task)[1].unflatten(initial_model(task)))
     result = strategy.start(grid, initial, num_rounds=task.rounds, evaluate_fn=central_evaluation(task))
-    if settings.flower.output_dir:
-        write_history(Path(settings.flower.output_dir), result, strategy)
+    if out is not None:
+        out.publish(lambda staging: write_history(staging, result, strategy))
     return result
 
 
