@@ -852,13 +852,11 @@ def up(
     The parts: the chain, the requester, a SuperLink, a SuperNode per trainer and per validator, the coordinator.
 
     The results go to results.json in --out."""
-    import shutil
-    import tempfile
     import time
 
     from fedstake.chain.manifest import MANIFEST, read_manifest
     from fedstake.chain.rpc import RpcBackend
-    from fedstake.deploy.federation.launcher import bring_up, check_scenario, play, read_ending
+    from fedstake.deploy.federation.launcher import FEDERATION_FILES, bring_up, check_scenario, play, read_ending, running
     from fedstake.deploy.federation.results import collect_artifacts, federation_results
     from fedstake.sim.config import load_scenario
     from fedstake.sim.publish import ARTIFACT_NAMES
@@ -867,35 +865,39 @@ def up(
 
     scenario = _checked(lambda: load_scenario(config, []))
     _checked(lambda: check_scenario(scenario))
-    outdir = _claim(out, "up", force, (*RUN_FILES, *ARTIFACT_NAMES, MODEL_FILE))
+    outdir = _claim(out, "up", force, (*RUN_FILES, *ARTIFACT_NAMES, MODEL_FILE, *FEDERATION_FILES))
+    alive = _checked(lambda: running(outdir.path))
+    if alive:
+        _fail(f"--out: a federation still runs in {outdir.path} ({', '.join(s.name for s in alive)}); "
+              f"stop it with `fedstake down {out}` first", 2)
     if rpc_url is not None:
         _checked(lambda: _check_node(rpc_url, "--rpc-url"))
+    outdir.clear()  # the previous federation's keys, chain, logs and results: a rerun starts from none of them
     console, started = _console(), time.monotonic()
     federation = None
     try:
         federation = bring_up(outdir.path, config, scenario, rpc_url=rpc_url,
                               say=lambda text: console.print(text, highlight=False))
+        outdir.record(FEDERATION_FILES)
         setup_s = time.monotonic() - started
         console.print(f"up in {setup_s:.1f} s: {len(federation.services)} processes (see federation.json)",
                       highlight=False)
         play(federation, scenario.task.rounds, on_round=lambda row: _print_round(console, row, scenario.task.rounds))
         refund = read_ending(federation)
         manifest = read_manifest(outdir.path / MANIFEST)
-        outdir.adopt([MANIFEST])  # the federation's own, written there by `fedstake task create`; published again
-        artifacts = Path(tempfile.mkdtemp(prefix=".fedstake-artifacts-", dir=outdir.path))
         with RpcBackend.over_http(federation.rpc_url) as chain:
             results = federation_results(outdir.path, scenario, manifest, chain, refunded=refund, timing={
                 "setup_s": round(setup_s, 3), "total_s": round(time.monotonic() - started, 3)},
                 node_stays=keep or rpc_url is not None)
-            collect_artifacts(outdir.path, manifest, chain, artifacts)
+            outdir.record(FEDERATION_FILES)
+            written = write_run(results, outdir, extra=lambda staging: collect_artifacts(
+                outdir.path, manifest, chain, staging))
     except FedstakeError as exc:
         _fail(f"{exc} (logs in {out / 'logs'})", 1)
     finally:
         if federation is not None and not keep:
             federation.stop()
-    written = _checked(lambda: write_run(results, outdir, extra=lambda staging: shutil.copytree(
-        artifacts, staging, dirs_exist_ok=True)))
-    shutil.rmtree(artifacts)
+        outdir.record(FEDERATION_FILES)  # even when stopped early: a rerun knows these files for fedstake's
     _print_summary(console, results, written)
 
 

@@ -152,3 +152,30 @@ def test_staging_a_killed_run_left_is_removed_and_nothing_else(tmp_path):
         (folder / "models").mkdir(parents=True)
     OutputDir.claim(tmp_path / "run", command="simulate")  # its parent is where a new run stages
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, lookalike.name])
+
+
+def _federation_run(path):
+    """What a federation writes straight into its directory, then publishes beside it."""
+    (path / "keys").mkdir(parents=True)
+    (path / "keys" / "trainer-0.json").write_text("{}")
+    (path / "nodes" / "validator-0" / "published").mkdir(parents=True)
+    (path / "nodes" / "validator-0" / "published" / "x.json").write_text("{}")
+    (path / "rounds.jsonl").write_text("{}\n")
+
+
+def test_files_a_command_writes_straight_in_are_recorded_kept_by_publishing_and_cleared_for_a_rerun(tmp_path):
+    out = tmp_path / "run"
+    claimed = OutputDir.claim(out, command="up")
+    out.mkdir()
+    _federation_run(out)
+    claimed.record(["keys/", "nodes/", "rounds.jsonl", "logs/"])  # logs/ not written (yet): nothing to record
+    assert owned_files(out) == {"keys/trainer-0.json", "nodes/validator-0/published/x.json", "rounds.jsonl"}
+    claimed.publish(lambda staging: (staging / "results.json").write_text("{}"))
+    assert (out / "keys" / "trainer-0.json").exists() and (out / "rounds.jsonl").exists()  # publishing kept them
+    assert "results.json" in owned_files(out) and "keys/trainer-0.json" in owned_files(out)
+    (out / "nodes" / "notes.txt").write_text("mine")  # a user's file in one of fedstake's folders
+    again = OutputDir.claim(out, command="up", force=True)  # (force: nodes/notes.txt is the user's)
+    again.clear()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [MARKER, "nodes", "nodes/notes.txt"]
+    assert owned_files(out) == frozenset()
+    assert OutputDir.claim(tmp_path / "run", command="up", force=True).owned == frozenset()

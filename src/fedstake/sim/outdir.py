@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 
 from fedstake import __version__
 from fedstake.errors import ConfigError, OutputError
+from fedstake.files import write_atomically
 
 MARKER = ".fedstake-results.json"
 _STAGING = ".fedstake-staging-"
@@ -146,6 +147,7 @@ class OutputDir:
         self.command = command
         self.owned = owned
         self.key = key
+        self.kept: frozenset[str] = frozenset()  # written straight into the directory (`record`)
 
     @classmethod
     def claim(cls, path: Path | str, *, command: str, force: bool = False, key: str = "--out",
@@ -187,6 +189,39 @@ class OutputDir:
         federation's manifest) as fedstake's own, so that publishing may replace them."""
         self.owned = self.owned | frozenset(names)
 
+    def record(self, names: Iterable[str]) -> None:
+        """Count every file under `names` (entries this command writes straight into the
+        directory, not through `publish`: a federation's keys, logs and state) as fedstake's own,
+        and write the marker now, so that a rerun knows them even when this run stops before
+        publishing. Publishing keeps them."""
+        found = set()
+        for name in names:
+            entry = self.path / name.rstrip("/")
+            if entry.is_dir() and not entry.is_symlink():
+                found |= {f.relative_to(self.path).as_posix() for f in entry.rglob("*") if f.is_file() or f.is_symlink()}
+            elif entry.is_file() or entry.is_symlink():
+                found.add(name)
+        self.kept = frozenset(found)
+        self.owned = self.owned | self.kept
+        if self.path.is_dir():
+            write_atomically(self.path / MARKER, self._marker(sorted(self.owned)))
+
+    def clear(self) -> None:
+        """Remove the previous run's files (fedstake's own, as the marker lists them) and the
+        folders they leave empty, for a command that must start from none of its old state (a
+        federation's keys, chain and logs). A user's file stays, and so does a folder holding one."""
+        for name in sorted(self.owned, key=lambda n: -n.count("/")):
+            stale = self.path / name
+            if stale.is_file() or stale.is_symlink():
+                stale.unlink()
+            folder = stale.parent
+            while folder != self.path and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+        self.owned = frozenset()
+        if self.path.is_dir():
+            write_atomically(self.path / MARKER, self._marker([]))
+
     def _refuse_taken(self, names: Iterable[str]) -> None:
         taken = _taken(self.path, names, self.owned)
         if taken:
@@ -217,7 +252,7 @@ class OutputDir:
             if isinstance(exc, OSError):
                 raise OutputError(self._shown(exc.filename, staging), exc.strerror or str(exc)) from None
             raise
-        self.owned = frozenset(written)
+        self.owned = frozenset(written) | self.kept
         return self.path
 
     def _shown(self, filename: str | None, staging: Path) -> Path:
@@ -227,9 +262,12 @@ class OutputDir:
             return self.path / where.relative_to(staging)
         except ValueError:
             return where
+    def _marker(self, files: list[str]) -> str:
+        marker = {"written-by": f"fedstake {self.command}", "fedstake-version": __version__, "files": files}
+        return json.dumps(marker, indent=2) + "\n"
+
     def _write_marker(self, staging: Path, written: list[str]) -> None:
-        marker = {"written-by": f"fedstake {self.command}", "fedstake-version": __version__, "files": written}
-        (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        (staging / MARKER).write_text(self._marker(sorted(set(written) | self.kept)))
 
     def _replace(self, staging: Path, written: list[str]) -> None:
         """Each new file by an atomic rename, then the previous run's leftovers (fedstake's own),
@@ -237,7 +275,7 @@ class OutputDir:
         for name in written:
             (self.path / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, self.path / name)
-        for name in sorted(self.owned - set(written)):
+        for name in sorted(self.owned - set(written) - self.kept):
             stale = self.path / name
             if stale.is_file() or stale.is_symlink():
                 stale.unlink()

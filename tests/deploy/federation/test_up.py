@@ -2,8 +2,10 @@
 model hash, updates root and rewards root, round by round, as `fedstake simulate` on the file."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,33 @@ def test_a_local_federation_gives_the_simulators_hashes_and_roots_round_by_round
     assert (tmp_path / "federation" / "model.safetensors").read_bytes() == \
         (tmp_path / "simulation" / "model.safetensors").read_bytes()
     assert "results in" in up.stdout
+
+
+def test_a_second_up_into_a_running_federation_is_refused_and_an_interrupted_one_leaves_its_files_known(tmp_path):
+    from fedstake.deploy.federation.launcher import running
+    from fedstake.sim.outdir import OutputDir, owned_files
+
+    out, log = tmp_path / "federation", tmp_path / "up.log"
+    with log.open("w") as sink:
+        first = subprocess.Popen([FEDSTAKE, "up", "--config", str(EXAMPLE), "--out", str(out)], stdout=sink,
+                                 stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while "up in " not in log.read_text() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "up in " in log.read_text(), log.read_text()[-2000:]
+        second = subprocess.run([FEDSTAKE, "up", "--config", str(EXAMPLE), "--out", str(out), "--force"],
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert second.returncode == 2 and "a federation still runs" in second.stderr and "fedstake down" in second.stderr
+        listed = running(out)
+        assert len(listed) >= 10  # anvil, the SuperLink, 8 participants
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(120)
+    assert first.returncode == 143
+    deadline = time.monotonic() + 30
+    while running(out) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert running(out) == []  # every process it started is gone
+    assert {"keys/passphrase", "federation.json", "contracts.json", "manifest.json", "scenario.toml"} <= owned_files(out)
+    OutputDir.claim(out, command="up")  # all of it fedstake's: a rerun needs no --force, and starts afresh

@@ -48,6 +48,10 @@ from fedstake.sim.world import BOND_FUNDS
 
 FEDERATION = "federation.json"
 CONTRACTS = "contracts.json"
+# What a federation writes straight into its directory (a trailing slash: a folder), all fedstake's own:
+# a rerun of `fedstake up` there starts from none of it.
+FEDERATION_FILES = ("keys/", "logs/", "flwr/", "nodes/", "chain/", "relay/", FEDERATION, CONTRACTS, "scenario.toml",
+                    ROUNDS_LOG, MANIFEST)
 APP = Path(__file__).parent / "app"
 _STOP_TIMEOUT = 10.0
 
@@ -190,13 +194,36 @@ def _running(pid: int) -> bool:
     return not (status.exists() and status.read_text().split()[2] == "Z")
 
 
-def down(run_dir: Path) -> list[Service]:
-    """Stop whatever `run_dir/federation.json` lists that still runs; returns what was stopped."""
+def _still_ours(service: Service) -> bool:
+    """The process `service` names still runs, and is the program it started (not a pid reused)."""
+    if not _running(service.pid):
+        return False
+    if not service.command:
+        return True
+    try:
+        argv = Path(f"/proc/{service.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    args = {a.decode(errors="replace") for a in argv}
+    return all(a in args for a in service.command[:6])  # a script's interpreter may come first
+
+
+def running(run_dir: Path) -> list[Service]:
+    """What `run_dir/federation.json` lists that still runs (nothing without the file)."""
     try:
         listed = json.loads((run_dir / FEDERATION).read_text())["processes"]
+    except FileNotFoundError:
+        return []
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError("DIR", f"{run_dir} holds no readable {FEDERATION}: {exc}") from None
-    stopped = [service for service in (Service(**entry) for entry in listed) if _running(service.pid)]
+    return [service for service in (Service(**entry) for entry in listed) if _still_ours(service)]
+
+
+def down(run_dir: Path) -> list[Service]:
+    """Stop whatever `run_dir/federation.json` lists that still runs; returns what was stopped."""
+    if not (run_dir / FEDERATION).is_file():
+        raise ConfigError("DIR", f"{run_dir} holds no {FEDERATION}: not a directory `fedstake up` wrote")
+    stopped = running(run_dir)
     stop_groups([s.pid for s in stopped])
     return stopped
 
