@@ -75,8 +75,8 @@ class Sampler(threading.Thread):
             parents, named = process_tree(), self._named()
             for pid in [self.root, *descendants(self.root, parents)]:
                 rss = _rss_mb(pid)
-                if rss is not None:
-                    label = _label(pid, parents, named)
+                label = _label(pid, parents, named)
+                if rss and label:  # a zombie has no memory and no command line
                     self.peak[label] = max(self.peak[label], rss)
 
 
