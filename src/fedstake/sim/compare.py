@@ -92,13 +92,15 @@ def _rewards_by_behaviour(results: Results) -> dict[str, list[float]]:
 
 
 def variant(scenario: Scenario, name: str) -> Scenario:
-    """The scenario as mechanism `name` runs it (validated like any scenario)."""
-    from fedstake.sim.config import parse_scenario, resolved
+    """The scenario as mechanism `name` runs it (validated like any scenario). Only the keys the
+    scenario gave are written back, so a default stays a default (a key that acts only with
+    another is an error when given, see `config.check_dependent_keys`)."""
+    from fedstake.sim.config import parse_scenario
 
-    raw = resolved(scenario)
+    raw = scenario.model_dump(by_alias=True, mode="json", exclude_unset=True)
     for dotted, value in mechanism_overrides(name, scenario, scenario.compare).items():
         section, key = dotted.split(".")
-        raw[section][key] = value
+        raw.setdefault(section, {})[key] = value
     return parse_scenario(raw)
 
 

@@ -2,12 +2,16 @@
 
 Keys are kebab-case. Anything unknown, mistyped or out of range is an
 error that names the key (`task.rounds: ...`), raised before any work
-starts, so a bad scenario never leaves partial results behind.
+starts, so a bad scenario never leaves partial results behind. A key that
+acts only through another (`proof.pol-interval` through `proof.pol`) is
+such an error when given while the other is off (`DEPENDENT_KEYS`).
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -210,6 +214,7 @@ class Scenario(_Section):
         from fedstake.learn.aggregators import make_aggregator
         from fedstake.learn.attacks import make_behaviour
 
+        check_dependent_keys(self)
         if self.task.clients_per_round > self.trainer_count:
             raise ConfigError(
                 "task.clients-per-round", f"{self.task.clients_per_round} exceeds the {self.trainer_count} trainers"
@@ -244,9 +249,6 @@ class Scenario(_Section):
         if self.costs.participation != "always" and self.edge is None:
             raise ConfigError("costs.participation", f"{self.costs.participation!r} needs an [edge] section: devices "
                               "weigh their costs only on a simulated edge")
-        if self.chain.rpc_url is not None and self.chain.backend != "rpc":
-            raise ConfigError("chain.rpc-url", "only means something with chain.backend = \"rpc\" (the backend is "
-                              f"{self.chain.backend!r})")
         return self
 
     def _check_cohort(self) -> None:
@@ -279,6 +281,133 @@ class Scenario(_Section):
             return float(self.task.clients_per_round)
         share = stationary_online(np.array([self.edge.availability_leave]), np.array([self.edge.availability_return]))
         return self.task.clients_per_round * float(share[0])
+
+
+@dataclass(frozen=True)
+class Needs:
+    """`key` acts only when `enabler` (a key, or a section when `condition` is None) meets
+    `condition`, written as in a scenario file; `holds` tests the enabler's value."""
+
+    key: str
+    enabler: str
+    condition: str | None
+    holds: Callable[[Any], bool]
+
+    def problem(self, value: Any) -> str:
+        if self.condition is None:
+            return f"only acts with an [{self.enabler}] section (there is none); add one or drop {self.key}"
+        return f"only acts with {self.enabler} {self.condition} (it is {_toml(value)}); set it or drop {self.key}"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _one_of(enabler: str, key: str, *values: Any) -> Needs:
+    return Needs(key, enabler, "= " + " | ".join(_toml(v) for v in values), lambda v: v in values)
+
+
+def _positive(enabler: str, key: str) -> Needs:
+    return Needs(key, enabler, "> 0", lambda v: v > 0)
+
+
+def _section(enabler: str, key: str) -> Needs:
+    return Needs(key, enabler, None, lambda v: v is not None)
+
+
+CONTRIBUTION_SCORERS = ("loo", "gtg-shapley", "exact-shapley")
+
+# Every key of a section that acts only through another key; the rest of the pairs depend on
+# the catalogues of behaviours and aggregators (see `dependent_keys`).
+DEPENDENT_KEYS: tuple[Needs, ...] = (
+    _one_of("task.dataset", "task.synthetic-alpha", "synthetic"),
+    _one_of("task.dataset", "task.synthetic-beta", "synthetic"),
+    _one_of("task.dataset", "task.validation-share", "digits"),
+    _one_of("task.partition", "task.dirichlet-alpha", "dirichlet"),
+    _one_of("task.partition", "task.shards-per-client", "shards"),
+    _one_of("chain.backend", "chain.rpc-url", "rpc"),
+    _one_of("proof.scorer", "proof.utility", *CONTRIBUTION_SCORERS),
+    _one_of("proof.scorer", "proof.reference-epochs", "trust"),
+    _one_of("proof.scorer", "proof.gtg-eps", "gtg-shapley"),
+    _one_of("proof.scorer", "proof.gtg-truncation", "gtg-shapley"),
+    _one_of("proof.scorer", "proof.gtg-convergence", "gtg-shapley"),
+    _one_of("proof.sybil-defence", "proof.foolsgold-confidence", True),
+    _one_of("proof.sybil-defence", "proof.clone-similarity", True),
+    _one_of("proof.pol", "proof.pol-interval", True),
+    _one_of("proof.pol", "proof.pol-segments", True),
+    _one_of("proof.pol", "proof.pol-tolerance", True),
+    _one_of("edge.topology", "edge.edges", "hierarchical"),
+    _one_of("edge.topology", "edge.backhaul-mbps", "hierarchical"),
+    _one_of("edge.topology", "edge.backhaul-rtt-ms", "hierarchical"),
+    _section("edge", "costs.energy-price"),
+    _section("edge", "costs.bandwidth-price"),
+    _one_of("costs.participation", "costs.reservation", "rational", "volunteer"),
+    _one_of("costs.participation", "costs.reservation-spread", "rational", "volunteer"),
+    _positive("costs.reservation", "costs.reservation-spread"),
+    _one_of("costs.participation", "costs.smoothing", "rational"),
+    _one_of("costs.participation", "costs.intrinsic-value", "volunteer"),
+    _one_of("costs.participation", "costs.intrinsic-spread", "volunteer"),
+    _positive("costs.intrinsic-value", "costs.intrinsic-spread"),
+    _one_of("costs.participation", "costs.volunteer-decay", "volunteer"),
+)
+
+
+def dependent_keys(scenario: Scenario) -> Iterator[Needs]:
+    """`DEPENDENT_KEYS`, then each trainer group's attack parameters (only the behaviours that take
+    them), each validator group's `colludes-with`, and each top-level `[aggregator]` key (only the
+    rules that take it; a per-rule `[aggregator.<name>]` table may sit unused, for sweeps)."""
+    from fedstake.learn.aggregators import make_aggregator
+    from fedstake.learn.attacks import NAMES, make_behaviour
+
+    yield from DEPENDENT_KEYS
+    takes = {param: tuple(n for n in NAMES if param in make_behaviour(n).params) for param in ATTACK_PARAMS}
+    for i in range(len(scenario.trainers)):
+        for param in ATTACK_PARAMS:
+            yield _one_of(f"trainers.{i}.behaviour", f"trainers.{i}.{param}", *takes[param])
+    for i in range(len(scenario.validators)):
+        yield _one_of(f"validators.{i}.behaviour", f"validators.{i}.colludes-with", "collude")
+    rules = {name: make_aggregator(name).params for name in AGGREGATORS.__args__}
+    for key, value in scenario.aggregator.items():
+        users = tuple(name for name, params in rules.items() if key in params)
+        if not isinstance(value, dict) and users:  # a key no rule takes is an unknown key (`make_aggregator`)
+            yield _one_of("task.aggregator", f"aggregator.{key}", *users)
+
+
+def _walk(scenario: Scenario, dotted: str) -> tuple[Any, str]:
+    """The object holding the last part of `dotted`, and that part."""
+    *parents, last = dotted.split(".")
+    node: Any = scenario
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else getattr(node, part.replace("-", "_"))
+    return node, last
+
+
+def _value(scenario: Scenario, dotted: str) -> Any:
+    node, last = _walk(scenario, dotted)
+    return getattr(node, last.replace("-", "_"))
+
+
+def _written(scenario: Scenario, dotted: str) -> bool:
+    """Whether the scenario file or an override gave `dotted` (not merely its default)."""
+    node, last = _walk(scenario, dotted)
+    if node is None:
+        return False
+    if isinstance(node, dict):
+        return last in node
+    fields = {field.alias or name: name for name, field in type(node).model_fields.items()}
+    # TOML has no null: a None is always a default (as a resolved scenario writes it)
+    return fields[last] in node.model_fields_set and getattr(node, fields[last]) is not None
+
+
+def check_dependent_keys(scenario: Scenario) -> None:
+    """A key given while the key it acts through is off would be silently ignored: an error naming both."""
+    for needs in dependent_keys(scenario):
+        if _written(scenario, needs.key):
+            value = _value(scenario, needs.enabler)
+            if not needs.holds(value):
+                raise ConfigError(needs.key, needs.problem(value))
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -352,12 +481,13 @@ def load_scenario(path: Path | None, overrides: list[str] = ()) -> Scenario:
             raise ConfigError("--config", f"{path} is not a text file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
-    defaults = Scenario().model_dump(by_alias=True, mode="json")
+    defaults = Scenario()
     for text in overrides:
         key, value = parse_override(text)
         section = key.split(".", 1)[0]
-        if isinstance(defaults.get(section), list) and section not in raw:
-            raw[section] = defaults[section]  # `trainers.0.count=5` edits the default group
+        groups = getattr(defaults, section.replace("-", "_"), None) if section in Scenario.model_fields else None
+        if isinstance(groups, list) and section not in raw:  # `trainers.0.count=5` edits the default group
+            raw[section] = [g.model_dump(by_alias=True, mode="json", exclude_unset=True) for g in groups]
         _set_path(raw, key, value)
     return parse_scenario(raw)
 
