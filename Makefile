@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 
 export FLWR_TELEMETRY_ENABLED = 0
 
-.PHONY: demo test test-slow bench-sim bench-chain bench-federation setup clean
+.PHONY: demo test test-slow bench-sim bench-chain bench-federation bench-protocol setup clean
 
 setup: $(STAMP) $(NODE)
 
@@ -50,6 +50,11 @@ bench-chain: $(STAMP) $(NODE)
 # time per round (the ratio), peak RSS per process; the last line is one JSON object.
 bench-federation: $(STAMP) $(NODE)
 	$(BIN)/python benchmarks/bench_federation.py
+
+# the quickstart's `fedstake simulate` outside its rounds (start-up, world set-up, report,
+# exit) against `python -c "import torch"` in the same run; the last line is one JSON object.
+bench-protocol: $(STAMP)
+	$(BIN)/python benchmarks/bench_protocol.py
 
 # mythril over every deployable contract's unoptimised runtime bytecode, in its
 # own venv (its eth pins conflict with web3 8); see audit/README.md.

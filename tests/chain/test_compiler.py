@@ -1,4 +1,8 @@
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +37,33 @@ def test_artifacts_are_cached_by_source_digest(tmp_path, monkeypatch):
         assert load_artifact("FedToken") == first
     finally:
         load_artifact.cache_clear()
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"FEDSTAKE_CACHE": "/x/mine", "XDG_CACHE_HOME": "/x/xdg"}, "/x/mine/artifacts"),
+    ({"XDG_CACHE_HOME": "/x/xdg"}, "/x/xdg/fedstake/artifacts"),
+    ({"XDG_CACHE_HOME": ""}, "~/.cache/fedstake/artifacts"),
+])
+def test_the_cache_is_a_users_directory(monkeypatch, env, expected):
+    for name in ("FEDSTAKE_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert compiler.cache_dir() == Path(expected).expanduser()
+
+
+def test_a_fresh_process_loads_every_contract_from_the_cache_without_vyper(tmp_path):
+    """The cache pays off across runs: a second process neither compiles nor imports vyper."""
+    probe = ("import sys, time\nfrom fedstake.chain.compiler import CONTRACT_NAMES, load_artifact\n"
+             "t = time.perf_counter()\nfor name in CONTRACT_NAMES: load_artifact(name)\n"
+             "print(time.perf_counter() - t, 'vyper' in sys.modules)")
+    env = {**os.environ, "FEDSTAKE_CACHE": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(compiler.__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+            .stdout.split() for _ in range(2)]
+    assert runs[0][1] == "True" and runs[1][1] == "False"  # the first compiled, the second only read
+    assert len(list((tmp_path / "artifacts").glob("*.json"))) == len(CONTRACT_NAMES)
+    assert float(runs[1][0]) < float(runs[0][0]) / 10
 
 
 def test_a_changed_source_gets_a_new_digest(tmp_path):

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import torch
 
 from fedstake.errors import ConfigError
-from fedstake.learn.data import load_dataset
+from fedstake.learn.data import _split, load_dataset
 
 
 def test_digits_splits_are_disjoint_stratified_and_deterministic():
@@ -13,6 +14,16 @@ def test_digits_splits_are_disjoint_stratified_and_deterministic():
     assert 0.0 <= float(a.x_train.min()) and float(a.x_train.max()) <= 1.0
     train_rows = {tuple(r) for r in a.x_train.tolist()}
     assert sum(tuple(r) in train_rows for r in a.x_test.tolist()) < 5  # digits has a few exact duplicates
+
+
+def test_digits_are_scikit_learns_rows_read_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    a, bunch = load_dataset("digits", seed=3), load_digits()
+    x, y = torch.cat([a.x_train, a.x_val, a.x_test]), torch.cat([a.y_train, a.y_val, a.y_test])
+    order = torch.from_numpy(np.concatenate(_split(bunch.data, bunch.target, seed=3, test=0.2, val=0.1)))
+    assert torch.equal(x, torch.from_numpy((bunch.data / 16.0).astype(np.float32))[order])
+    assert torch.equal(y, torch.from_numpy(bunch.target.astype(np.int64))[order])
 
 
 def test_another_seed_splits_differently():

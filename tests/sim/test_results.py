@@ -36,8 +36,6 @@ def test_a_rerun_replaces_the_previous_results_and_keeps_a_users_file(tmp_path):
 
 @pytest.mark.parametrize("rounds", [1, 2, 7])
 def test_the_accuracy_plot_ticks_whole_rounds_only(rounds):
-    import matplotlib.pyplot as plt
-
     from fedstake.sim.report import accuracy_figure
     from fedstake.sim.results import RoundRow
 
@@ -45,5 +43,4 @@ def test_the_accuracy_plot_ticks_whole_rounds_only(rounds):
     fig = accuracy_figure(Results("0", {}, {}, {}, rows, [], {}))
     low, high = fig.axes[0].get_xlim()
     ticks = [t for t in fig.axes[0].get_xticks() if low <= t <= high]
-    plt.close(fig)
     assert ticks and all(float(t).is_integer() for t in ticks)

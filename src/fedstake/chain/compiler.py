@@ -47,9 +47,10 @@ def contracts_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Artifact cache: `FEDSTAKE_CACHE` or `~/.cache/fedstake/artifacts`."""
-    base = os.environ.get("FEDSTAKE_CACHE") or Path.home() / ".cache" / "fedstake"
-    return Path(base) / "artifacts"
+    """Artifact cache, a user's directory (never site-packages): `$FEDSTAKE_CACHE/artifacts`, else
+    `$XDG_CACHE_HOME/fedstake/artifacts`, else `~/.cache/fedstake/artifacts`."""
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(os.environ.get("FEDSTAKE_CACHE") or user_cache / "fedstake") / "artifacts"
 
 
 def _sources_digest(source_dir: Path, optimize: str) -> str:

@@ -31,9 +31,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from dp_accounting import GaussianDpEvent, PoissonSampledDpEvent
-from dp_accounting.rdp import RdpAccountant
-from dp_accounting.rdp.rdp_privacy_accountant import compute_epsilon
 
 from fedstake.errors import ConfigError, LearningError
 from fedstake.learn.aggregators import fedavg
@@ -129,6 +126,8 @@ class PrivacyAccountant:
 
     The RDP curve of one round's event is computed once per distinct effective
     multiplier and summed (composing an event costs ~30 ms; rounds mostly repeat).
+    dp-accounting is imported here, not with the module: it costs more than a second
+    (scipy), and a run without privacy never needs it.
     """
 
     def __init__(self, *, noise_multiplier: float, sampling_rate: float, delta: float) -> None:
@@ -138,6 +137,8 @@ class PrivacyAccountant:
         if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, float)) or not 0 < sampling_rate <= 1:
             raise ConfigError("task.clients-per-round", f"the sampling rate q = cohort / trainers must be in "
                                                         f"(0, 1], got {sampling_rate!r}")
+        from dp_accounting.rdp import RdpAccountant
+
         self.noise_multiplier, self.sampling_rate, self.delta = float(noise_multiplier), float(sampling_rate), delta
         self._orders = RdpAccountant().orders
         self._rdp = np.zeros(len(self._orders))
@@ -155,6 +156,8 @@ class PrivacyAccountant:
 
     def record_round(self, *, received: int, expected: int) -> PrivacyRecord:
         """Accounts a round in which `received` of the `expected` noised updates were aggregated."""
+        from dp_accounting.rdp.rdp_privacy_accountant import compute_epsilon
+
         if expected < 1 or received < 0:
             raise LearningError(f"a round needs expected >= 1 and received >= 0, got {expected=} {received=}")
         effective = self.noise_multiplier * math.sqrt(received / expected) if received else None
@@ -168,6 +171,9 @@ class PrivacyAccountant:
 
     def _round_rdp(self, noise_multiplier: float) -> np.ndarray:
         if noise_multiplier not in self._rdp_of:
+            from dp_accounting import GaussianDpEvent, PoissonSampledDpEvent
+            from dp_accounting.rdp import RdpAccountant
+
             accountant = RdpAccountant(self._orders)
             accountant.compose(PoissonSampledDpEvent(self.sampling_rate, GaussianDpEvent(noise_multiplier)))
             self._rdp_of[noise_multiplier] = accountant.rdp

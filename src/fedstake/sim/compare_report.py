@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from fedstake.sim.figures import figure, whole_rounds
 
 ROWS = (
     ("final accuracy", "final_accuracy", "{:.3f}"),
@@ -44,19 +40,20 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def plot_comparison(rows: list[dict], out: Path) -> None:
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig = figure(figsize=(6.5, 3.6))
+    ax = fig.subplots()
     for r in rows:
         ax.plot(range(1, len(r["participation_by_round"]) + 1), r["participation_by_round"], label=r["mechanism"])
     ax.set(xlabel="round", ylabel="share of the selected, in time", ylim=(0, 1.05),
            title="Participation per round")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one round: one tick, not 0.945 ... 1.065
+    whole_rounds(ax.xaxis)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out / "participation.png", dpi=120)
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig = figure(figsize=(6.5, 3.6))
+    ax = fig.subplots()
     for r in rows:
         times, accuracy = zip(*r["accuracy_by_time"])
         ax.plot([t / 3600 for t in times], accuracy, label=r["mechanism"], marker="o", markersize=2)
@@ -65,10 +62,10 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out / "accuracy_time.png", dpi=120)
-    plt.close(fig)
 
     behaviours = sorted({b for r in rows for b in r["rewards_by_behaviour"]})
-    fig, axes = plt.subplots(1, len(rows), figsize=(3 * len(rows), 3.4), sharey=True, squeeze=False)
+    fig = figure(figsize=(3 * len(rows), 3.4))
+    axes = fig.subplots(1, len(rows), sharey=True, squeeze=False)
     for ax, r in zip(axes[0], rows):
         ax.boxplot([r["rewards_by_behaviour"].get(b, [0.0]) for b in behaviours], tick_labels=behaviours)
         ax.set_title(r["mechanism"], fontsize=9)
@@ -76,4 +73,3 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
     axes[0][0].set_ylabel("rewards claimed per trainer (tokens)")
     fig.tight_layout()
     fig.savefig(out / "rewards.png", dpi=120)
-    plt.close(fig)

@@ -5,39 +5,37 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from fedstake.proof.codec import params_bytes
+from fedstake.sim.figures import figure, whole_rounds
+from fedstake.sim.results import Results
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from fedstake.proof.codec import params_bytes  # noqa: E402
-from fedstake.sim.results import Results  # noqa: E402
-from fedstake.sim.world import World  # noqa: E402
+    from fedstake.sim.world import World
 
 TOKEN = 10**18
 MODEL_FILE = "model.safetensors"
 REPORT_FILES = (MODEL_FILE, "accuracy.png", "rewards.png", "report.html")  # what write_report writes, for the claim
 
 
-def accuracy_figure(results: Results) -> plt.Figure:
-    """Accuracy per round; the caller saves and closes it."""
+def accuracy_figure(results: Results) -> Figure:
+    """Accuracy per round; the caller saves it."""
     rounds = [r.round for r in results.rounds]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     ax.plot(rounds, [r.accuracy for r in results.rounds], marker="o", markersize=3)
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Global model accuracy")
-    # rounds are whole: no tick at round 1.25, and one round is one tick (not 0.945 ... 1.065)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    whole_rounds(ax.xaxis)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def plot_accuracy(results: Results, path: Path) -> None:
-    fig = accuracy_figure(results)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    accuracy_figure(results).savefig(path, dpi=120)
 
 
 def rewards_by_behaviour(results: Results) -> dict[str, list[float]]:
@@ -51,14 +49,14 @@ def rewards_by_behaviour(results: Results) -> dict[str, list[float]]:
 
 def plot_rewards(results: Results, path: Path) -> None:
     grouped = rewards_by_behaviour(results)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     names = sorted(grouped)
     ax.boxplot([grouped[n] for n in names], tick_labels=names)
     ax.set(ylabel="rewards claimed (tokens)", title="Rewards per trainer by behaviour")
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

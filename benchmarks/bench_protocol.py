@@ -1,0 +1,74 @@
+"""Time the quickstart's `fedstake simulate` spends outside its rounds, against
+`python -c "import torch"` measured in the same run.
+
+    .venv/bin/python benchmarks/bench_protocol.py [--config examples/quickstart.toml] [--runs 1]
+
+Every figure comes from a fresh subprocess. `import torch` runs three times before the
+scenario and twice after it; its median is the yardstick (machines differ 3x, so only the
+ratio counts). `fedstake simulate -q` runs `--runs` times: its wall time is the whole
+command (interpreter, imports, scenario, world set-up, rounds, report, artifacts), its
+rounds' time is results.json `timing.total_s - timing.setup_s` (every round with its
+claims, then closing the task). Outside the rounds is the difference; medians over runs.
+The last line printed is one JSON object; `outside_rounds_vs_torch_import` is this
+benchmark's share of issue 13's bench-protocol keys (the others are not measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
+
+
+def _wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _simulate(config: Path, out: Path) -> dict[str, float]:
+    wall = _wall([FEDSTAKE, "simulate", "--config", str(config), "--out", str(out), "-q"])
+    timing = json.loads((out / "results.json").read_text())["timing"]
+    rounds = timing["total_s"] - timing["setup_s"]
+    return {"wall_s": wall, "setup_s": timing["setup_s"], "rounds_s": rounds, "outside_rounds_s": wall - rounds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "examples" / "quickstart.toml")
+    parser.add_argument("--runs", type=int, default=1, help="simulate runs (medians are reported)")
+    args = parser.parse_args()
+    torch_import = [sys.executable, "-c", "import torch"]
+    imports = [_wall(torch_import) for _ in range(3)]
+    with tempfile.TemporaryDirectory(prefix="bench-protocol-") as tmp:
+        runs = [_simulate(args.config, Path(tmp) / "run") for _ in range(args.runs)]
+    imports += [_wall(torch_import) for _ in range(2)]
+    torch_s = statistics.median(imports)
+    figures = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    print(f"import torch        {torch_s:7.2f} s   (median of {len(imports)}: "
+          + ", ".join(f"{s:.2f}" for s in imports) + ")")
+    print(f"fedstake simulate   {figures['wall_s']:7.2f} s   ({args.config.name}, median of {len(runs)})")
+    print(f"  rounds            {figures['rounds_s']:7.2f} s   (results.json total_s - setup_s)")
+    print(f"  world set-up      {figures['setup_s']:7.2f} s   (results.json setup_s)")
+    print(f"  outside rounds    {figures['outside_rounds_s']:7.2f} s   "
+          f"= {figures['outside_rounds_s'] / torch_s:.2f}x import torch")
+    print(json.dumps({
+        "torch_import_s": round(torch_s, 3),
+        "simulate_wall_s": round(figures["wall_s"], 3),
+        "rounds_s": round(figures["rounds_s"], 3),
+        "setup_s": round(figures["setup_s"], 3),
+        "outside_rounds_s": round(figures["outside_rounds_s"], 3),
+        "outside_rounds_vs_torch_import": round(figures["outside_rounds_s"] / torch_s, 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()
