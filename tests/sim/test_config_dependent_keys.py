@@ -78,11 +78,6 @@ AGGREGATOR_PAIRS = [(f"aggregator.{key}={AGGREGATOR_VALUE.get(key, 0.5)}", "task
                      [f"task.aggregator={_users(key)[0]}"]) for key in AGGREGATOR_KEYS]
 PAIRS = SECTION_PAIRS + ATTACK_PAIRS + AGGREGATOR_PAIRS
 IDS = [f"{given.split('=')[0]}<-{enabler}" for given, enabler, _, _ in PAIRS]
-# cli._fail prints the message as rich markup, which swallows "[edge]"; escaping it there
-# (rich.markup.escape) turns these into passes
-MARKUP = pytest.mark.xfail(strict=True, reason="the CLI prints ConfigErrors as rich markup: '[edge]' vanishes")
-CLI_PAIRS = [pytest.param(*pair, id=name, marks=[MARKUP] if pair[1] == "[edge]" else [])
-             for pair, name in zip(PAIRS, IDS)]
 
 
 @pytest.mark.parametrize("given, enabler, off, on", PAIRS, ids=IDS)
@@ -100,7 +95,7 @@ def test_the_same_key_is_accepted_with_its_enabler_on(given, enabler, off, on):
     load_scenario(None, [*on, given])
 
 
-@pytest.mark.parametrize("given, enabler, off, on", CLI_PAIRS)
+@pytest.mark.parametrize("given, enabler, off, on", PAIRS, ids=IDS)
 def test_simulate_exits_2_with_that_one_line_before_any_work(tmp_path, given, enabler, off, on):
     with pytest.raises(ConfigError) as caught:
         load_scenario(None, [*off, given])

@@ -17,7 +17,10 @@ EXAMPLE = Path(__file__).parents[3] / "examples" / "deploy-local.toml"
 
 def _run(*args: str, timeout: float) -> subprocess.CompletedProcess:
     done = subprocess.run([FEDSTAKE, *args], capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    out = Path(args[args.index("--out") + 1])
+    logs = "".join(f"\n--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+                   for log in sorted(out.glob("logs/coordinator-*.log")))  # why a federation's run failed
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:] + logs
     return done
 
 
