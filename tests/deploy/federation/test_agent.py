@@ -9,7 +9,7 @@ import sys
 import pytest
 from flwr.app import ConfigRecord
 
-from fedstake.deploy.federation.agent import AgentServer, FlowerLink, check_link
+from fedstake.deploy.federation.agent import SOCKET, AgentServer, FlowerLink, check_link, socket_path
 from fedstake.deploy.federation.agent_link import AgentError, ask_agent, decode, encode
 from fedstake.errors import ConfigError
 
@@ -51,6 +51,19 @@ def test_the_client_app_imports_neither_torch_nor_the_chain_stack():
              "print(sorted(m for m in ('torch', 'web3', 'boa', 'fedstake.deploy.federation.node') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_participant_folder_too_deep_for_a_unix_socket_gets_a_private_short_one(tmp_path):
+    shallow, deep = tmp_path / "node", tmp_path.joinpath(*["a-rather-long-folder-name"] * 6, "node")
+    assert socket_path(shallow) == shallow / SOCKET
+    path = socket_path(deep)
+    assert path != deep / SOCKET and len(os.fsencode(path)) < 100 and path == socket_path(deep)  # stable
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 and path.parent.stat().st_uid == os.getuid()
+    server = AgentServer(lambda kind, records: ConfigRecord({"doc": kind}), path)
+    try:
+        assert ask_agent(str(path), "query.hello", {"question": {"doc": ""}}) == {"doc": "query.hello"}
+    finally:
+        server.close()
 
 
 def test_a_supernode_link_is_insecure_only_without_certificates(tmp_path):

@@ -12,12 +12,14 @@ participant leaves nothing of it running.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import signal
 import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -32,6 +34,21 @@ from fedstake.deploy.federation.node import PUBLISHED, Node
 from fedstake.errors import ConfigError
 
 SOCKET = "agent.sock"
+_SUN_PATH = 100  # a Unix socket's path must fit sockaddr_un (108 bytes on Linux, 104 on macOS)
+
+
+def socket_path(folder: Path) -> Path:
+    """Where a participant's agent listens: in its folder, or, when that path is too long for a
+    Unix socket, under a private per-user directory in the temporary directory, named after it."""
+    path = folder.absolute() / SOCKET
+    if len(os.fsencode(path)) < _SUN_PATH:
+        return path
+    private = Path(tempfile.gettempdir()) / f"fedstake-{os.getuid()}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    if private.stat().st_uid != os.getuid() or private.stat().st_mode & 0o077:
+        raise ConfigError("--dir", f"{folder} is too deep for a Unix socket, and {private} is not this user's "
+                          "private directory; choose a shorter --dir")
+    return private / f"{hashlib.sha256(os.fsencode(path)).hexdigest()[:16]}.sock"
 
 
 @dataclass(frozen=True)
@@ -123,7 +140,7 @@ def run_participant(node: Node, link: FlowerLink, *, serve_port: int | None = No
     node.onboard()
     say(f"{node.config.role} {node.account.address} staked and joined task {node.task_id}")
     with ExitStack() as stack:
-        agent = AgentServer(node.handle, node.config.folder / SOCKET)
+        agent = AgentServer(node.handle, socket_path(node.config.folder))
         stack.callback(agent.close)
         if serve_port is not None:
             from fedstake.deploy.publish import ArtifactServer

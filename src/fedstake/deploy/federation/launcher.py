@@ -134,6 +134,13 @@ class Federation:
         process = self._processes.get(service.pid)
         return process is not None and process.poll() is None
 
+    def exited(self) -> list[Service]:
+        """Its trainers and validators (the long-lived participants, not their one-off commands such
+        as a stake) whose process has ended."""
+        return [s for s in self.services if s.name == f"{s.role}-{s.name.rsplit('-', 1)[-1]}"
+                and s.role in ("trainer", "validator") and s.pid in self._processes
+                and self._processes[s.pid].poll() is not None]
+
     def stop(self, keep_chain: bool = False) -> None:
         """Stop every process this federation started (anvil too, unless kept)."""
         stop_groups([s.pid for s in self.services if not (s.role == "chain" and keep_chain)], self._processes)
@@ -486,6 +493,10 @@ def play(federation: Federation, rounds: int, *, on_round: Callable[[dict], None
         for row in rows[seen:]:
             on_round(json.loads(row))
         seen = len(rows)
+        dead = federation.exited() if not seen else []  # later, a fault may kill one and restart it
+        if dead:
+            raise FedstakeError(f"{dead[0].name} ended before the first round (its log: "
+                                f"{federation.run_dir / dead[0].log}); {len(dead)} participant(s) down")
         status = run_status(federation, runs[-1])
         if status.startswith("finished"):
             save_run_log(federation, runs[-1], len(runs))
