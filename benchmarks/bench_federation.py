@@ -21,8 +21,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from fedstake.deploy.federation.launcher import descendants
-from fedstake.deploy.federation.launcher import parents as process_tree
+from fedstake.deploy.federation.launcher import descendants, parents as process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+
+from polling import wait_for  # noqa: F401  (the fault tests take it from here)
 
 from fedstake.chain.manifest import MANIFEST, attach, read_manifest
 from fedstake.chain.rpc import RpcBackend
@@ -80,16 +81,6 @@ def play_in_background(fed: Federation, rounds: int) -> Played:
     played.thread = threading.Thread(target=run, name="play", daemon=True)
     played.thread.start()
     return played
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def log_count(fed: Federation, name: str, text: str) -> int:

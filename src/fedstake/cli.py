@@ -709,13 +709,10 @@ def _participant(role: str, *, scenario: Path, manifest: Path, index: int, folde
 
     _checked(lambda: check_link(superlink))
     task = _manifest_of(manifest, "--manifest")
-    url = rpc_url or task.rpc_url
-    if url is None:
-        _fail(f"--rpc-url: {manifest} names no node; give its URL", 2)
     for flag, path in (("--root-certificates", root_certificates), ("--auth-key", auth_key)):
         if path is not None and not path.is_file():
             _fail(f"{flag}: {path} is not a file", 2)
-    _checked(lambda: _check_node(url, "--rpc-url"))
+    url = _node_url(rpc_url, task, manifest)
     account = _key(key, passphrase_env, passphrase_file)  # unlocked once: the agent keeps it in memory
     try:
         node = Node(NodeConfig(role, index, scenario, manifest, folder, key, None, url), account)

@@ -10,14 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from fedstake.deploy.federation.launcher import down
+
 pytestmark = pytest.mark.anvil
 FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
 EXAMPLE = Path(__file__).parents[3] / "examples" / "deploy-local.toml"
 
 
+def _stop_leftovers(out: Path) -> None:
+    """Stop, by the pids federation.json lists, whatever a failed or timed-out `up` left running."""
+    if (out / "federation.json").is_file():
+        down(out)
+
+
 def _run(*args: str, timeout: float) -> subprocess.CompletedProcess:
-    done = subprocess.run([FEDSTAKE, *args], capture_output=True, text=True, timeout=timeout)
     out = Path(args[args.index("--out") + 1])
+    try:
+        done = subprocess.run([FEDSTAKE, *args], capture_output=True, text=True, timeout=timeout)
+    finally:
+        _stop_leftovers(out)
     logs = "".join(f"\n--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
                    for log in sorted(out.glob("logs/coordinator-*.log")))  # why a federation's run failed
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:] + logs
@@ -70,7 +81,11 @@ def test_a_second_up_into_a_running_federation_is_refused_and_an_interrupted_one
         assert len(listed) >= 10  # anvil, the SuperLink, 8 participants
     finally:
         first.send_signal(signal.SIGTERM)
-        first.wait(120)
+        try:
+            first.wait(120)
+        finally:
+            first.kill()  # a no-op once it has ended
+            _stop_leftovers(out)
     assert first.returncode == 143
     deadline = time.monotonic() + 30
     while running(out) and time.monotonic() < deadline:
