@@ -3,11 +3,13 @@
 Simulating a round means training many small models on small data, and
 one `local_train` after another spends its time in Python and in tiny
 kernels. Here every parameter tensor gets a leading client dimension and
-each SGD step is `vmap(grad(loss))` over the clients.
+each SGD step is one batched step over the clients: for linear stacks
+(logreg, MLP) gradients derived by hand with the update fused in place
+(`linear_stack`), for any other module `vmap(grad(loss))`.
 
 Clients hold different amounts of data, so they take different numbers
 of steps and their last batch of each epoch is short. Every client's own
-`batch_order(n, cfg, seed=...)` is laid out on a common (steps x batch)
+`sample_order(n, cfg, seed=...)` is laid out on a common (steps x batch)
 grid; a 0/1 weight drops padded samples from the loss (which stays the
 mean over the real batch), and a client with no real sample left in a
 step has a zero loss, hence a zero gradient, and stays put. The result is
@@ -38,8 +40,10 @@ from torch.func import functional_call, grad, vmap
 from torch.nn.functional import cross_entropy, pad
 
 from fedstake.errors import LearningError
+from fedstake.learn.linear_stack import linear_layers, linear_stack_step
 from fedstake.learn.models import ParamSpec
-from fedstake.learn.train import LocalTraining, batch_order, checkpoint_steps, checkpointing, proximal_term
+from fedstake.learn.train import (LocalTraining, checkpoint_steps, checkpointing, proximal_term, sample_order,
+                                  steps_per_round)
 
 SAMPLES_PER_STEP = 8192  # default chunk: clients x batch size in flight per step
 
@@ -71,17 +75,19 @@ def train_cohort(
     """
     _check(datasets, seeds, chunk_size)
     checkpointing(checkpoint_every, on_checkpoint)
-    orders = [batch_order(len(y), cfg, seed=seed) for (_, y), seed in zip(datasets, seeds)]
-    by_steps = sorted(range(len(datasets)), key=lambda c: len(orders[c]))
+    orders = [sample_order(len(y), cfg, seed=seed) for (_, y), seed in zip(datasets, seeds)]
+    steps = [steps_per_round(len(y), cfg) for _, y in datasets]
+    by_steps = sorted(range(len(datasets)), key=lambda c: steps[c])
     size = chunk_size or max(1, SAMPLES_PER_STEP // cfg.batch_size)
-    step = _vmapped_step(module, spec, cfg)
+    layers = linear_layers(module, spec)
+    step = linear_stack_step(layers, spec, cfg) if layers else _vmapped_step(module, spec, cfg)
     anchor = global_params.detach()
     out = torch.empty(len(datasets), spec.size, dtype=anchor.dtype)
     for start in range(0, len(by_steps), size):
         members = by_steps[start : start + size]
         chunk = [datasets[c] for c in members]
-        observe = _observer(members, [len(orders[c]) for c in members], spec, checkpoint_every, on_checkpoint)
-        trained = _train_chunk(step, anchor, spec, chunk, [orders[c] for c in members], cfg.batch_size, observe)
+        observe = _observer(members, [steps[c] for c in members], spec, checkpoint_every, on_checkpoint)
+        trained = _train_chunk(step, anchor, spec, chunk, [orders[c] for c in members], cfg, observe)
         out[members] = spec.flatten(trained)
     return out
 
@@ -136,12 +142,12 @@ def _vmapped_step(module: nn.Module, spec: ParamSpec, cfg: LocalTraining) -> Ste
 
 
 def _train_chunk(step: Step, anchor: torch.Tensor, spec: ParamSpec, chunk: list[tuple[torch.Tensor, torch.Tensor]],
-                 orders: list[list[torch.Tensor]], batch_size: int, observe: Observer | None = None) -> Params:
+                 orders: list[torch.Tensor], cfg: LocalTraining, observe: Observer | None = None) -> Params:
     x_all = torch.cat([x for x, _ in chunk])
     y_all = torch.cat([y for _, y in chunk])
-    offsets = torch.tensor([0] + [len(y) for _, y in chunk[:-1]]).cumsum(0).tolist()
-    index, weight = _batch_grid(orders, offsets, batch_size)
-    params = spec.unflatten(anchor.expand(len(chunk), -1).clone())
+    index, weight = _batch_grid(orders, [len(y) for _, y in chunk], cfg)
+    params = {name: p.clone(memory_format=torch.contiguous_format)  # own storage: steps update in place
+              for name, p in spec.unflatten(anchor.expand(len(chunk), -1)).items()}
     with torch.no_grad():
         if observe:
             observe(0, params)
@@ -152,12 +158,24 @@ def _train_chunk(step: Step, anchor: torch.Tensor, spec: ParamSpec, chunk: list[
     return params
 
 
-def _batch_grid(orders: list[list[torch.Tensor]], offsets: list[int], batch_size: int) -> tuple[torch.Tensor, ...]:
-    """(clients x steps x batch) row indices into the chunk's data, and the 0/1 sample weights."""
-    steps = max(len(batches) for batches in orders)
-    index = torch.full((len(orders), steps, batch_size), -1, dtype=torch.long)
-    for c, (batches, offset) in enumerate(zip(orders, offsets)):
-        rows = torch.stack([pad(b + offset, (0, batch_size - len(b)), value=-1) for b in batches])
-        index[c, : len(batches)] = rows
-    weight = (index >= 0).to(torch.float32)
-    return index.clamp(min=0), weight
+def _batch_grid(orders: list[torch.Tensor], sizes: list[int], cfg: LocalTraining) -> tuple[torch.Tensor, ...]:
+    """(clients x steps x batch) row indices into the chunk's data, and the 0/1 sample weights.
+
+    Client c's q-th sample in its `sample_order` belongs to epoch q // n, hence (as `batch_order`
+    cuts each epoch every batch_size) to step (q // n) * ceil(n / batch_size) + (q % n) // batch_size
+    and slot (q % n) % batch_size. The whole chunk is laid out in a dozen tensor operations, not one
+    per batch, so a round of 100 small clients spends its time training, not indexing.
+    """
+    batch = cfg.batch_size
+    n = torch.tensor(sizes)
+    lengths = n * cfg.epochs
+    client = torch.repeat_interleave(torch.arange(len(sizes)), lengths)
+    q = torch.arange(int(lengths.sum())) - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
+    size = n[client]
+    within = q % size
+    step = (q // size) * ((size + batch - 1) // batch) + within // batch
+    steps = max(steps_per_round(s, cfg) for s in sizes)
+    index = torch.full((len(sizes) * steps * batch,), -1, dtype=torch.long)
+    index[(client * steps + step) * batch + within % batch] = torch.cat(orders) + (n.cumsum(0) - n)[client]
+    index = index.view(len(sizes), steps, batch)
+    return index.clamp(min=0), (index >= 0).to(torch.float32)

@@ -53,6 +53,8 @@ class ParamSpec:
 class LogReg(nn.Module):
     """Multinomial logistic regression: the convex model of the FedProx benchmarks."""
 
+    linear_stack = ("linear",)  # linear layers, ReLU between: cohort training derives their gradients by hand
+
     def __init__(self, num_features: int, num_classes: int) -> None:
         super().__init__()
         self.linear = nn.Linear(num_features, num_classes)
@@ -62,6 +64,8 @@ class LogReg(nn.Module):
 
 
 class MLP(nn.Module):
+    linear_stack = ("fc1", "fc2")  # see LogReg
+
     def __init__(self, num_features: int, num_classes: int, hidden: int = 64) -> None:
         super().__init__()
         self.fc1 = nn.Linear(num_features, hidden)

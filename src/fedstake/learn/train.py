@@ -45,14 +45,21 @@ class LocalTraining:
                 raise ConfigError(key, f"must be {need}, got {value}")
 
 
+def sample_order(num_samples: int, cfg: LocalTraining, *, seed: int) -> torch.Tensor:
+    """Every sample index of a round in the order training uses them: one permutation per epoch."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.cat([torch.randperm(num_samples, generator=generator) for _ in range(cfg.epochs)])
+
+
+def steps_per_round(num_samples: int, cfg: LocalTraining) -> int:
+    """SGD steps in a round: each epoch's permutation cut every batch_size, its last batch short."""
+    return cfg.epochs * -(-num_samples // cfg.batch_size)
+
+
 def batch_order(num_samples: int, cfg: LocalTraining, *, seed: int) -> list[torch.Tensor]:
     """The mini-batches (index tensors) of a round, in order: reshuffled each epoch."""
-    generator = torch.Generator().manual_seed(seed)
-    batches = []
-    for _ in range(cfg.epochs):
-        order = torch.randperm(num_samples, generator=generator)
-        batches.extend(order.split(cfg.batch_size))
-    return batches
+    epochs = sample_order(num_samples, cfg, seed=seed).split(num_samples)
+    return [batch for order in epochs for batch in order.split(cfg.batch_size)]
 
 
 def proximal_term(params: torch.Tensor, anchor: torch.Tensor, cfg: LocalTraining) -> torch.Tensor:
