@@ -9,6 +9,8 @@ Output to a pipe or a file is never wrapped.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -908,6 +910,11 @@ def down(directory: Path = typer.Argument(..., help="A directory `fedstake up` w
 
 
 def main() -> None:
+    # Registered first, so it runs last, after every other exit handler: freezing what is alive
+    # spares the interpreter's final collections from walking torch's and py-evm's object graphs
+    # (1.3-1.5 s of a simulate's exit, measured). Files are written and closed explicitly before
+    # this point; only the collection of cycles at exit is skipped.
+    atexit.register(gc.freeze)
     app()
 
 
