@@ -398,8 +398,7 @@ def dashboard(
 ) -> None:
     """Serve the dashboard on 127.0.0.1: tasks, rounds (live), participants, claims, disputes, the model.
 
-    From a finished run (--results), or from a chain's event logs and views (--manifest, or --rpc-url
-    with --market), so it shows tasks this process never ran. Ctrl-C stops it."""
+    From a finished run (--results), or a chain's logs and views (--manifest, or --rpc-url with --market)."""
     from fedstake.chain.anvil import port_in_use
 
     chosen = [flag for flag, value in (("--results", results), ("--manifest", manifest), ("--market", market))

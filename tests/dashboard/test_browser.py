@@ -194,3 +194,13 @@ def test_a_round_turning_final_shows_without_a_reload(page, node):
             assert page.locator("#rounds-final").inner_text() == "1" == str(system.market.rounds_done(task_id))
             assert page.evaluate("window.__same_document") is True  # no reload happened
             assert page.errors == []
+
+
+def test_the_static_report_opens_from_disk_with_its_curves_and_no_console_error(page, run):
+    response = page.goto((run / "report.html").as_uri())
+    assert response is None or response.ok
+    page.wait_for_load_state("load")
+    assert page.locator(".chart canvas").count() >= 4
+    assert page.errors == []
+    page.set_input_files("#model-file", str(run / "model.safetensors"))  # the file check works from disk too
+    page.wait_for_function("document.getElementById('model-verdict').getAttribute('data-match') === 'true'")

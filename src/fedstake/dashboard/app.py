@@ -10,7 +10,6 @@ query 400: each a page with one sentence, never a traceback.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
@@ -20,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from fedstake.dashboard.export import series
 from fedstake.dashboard.format import FILTERS
 from fedstake.dashboard.paging import PAGE_SIZES, SORT_KEYS, page_of
 from fedstake.dashboard.source import DashboardSource
@@ -83,7 +83,7 @@ def create_app(source: DashboardSource) -> FastAPI:
     @app.get("/tasks/{task_id}", response_class=HTMLResponse)
     def task(request: Request, task_id: int):
         rounds = source.rounds(task_id)
-        return page(request, "task.html", task=source.task(task_id), rounds=rounds, series=_series(rounds),
+        return page(request, "task.html", task=source.task(task_id), rounds=rounds, series=series(rounds),
                     has_edge=source.edge(task_id) is not None)
 
     @app.get("/tasks/{task_id}/rounds", response_class=HTMLResponse)
@@ -125,10 +125,3 @@ def create_app(source: DashboardSource) -> FastAPI:
 
     return app
 
-
-def _series(rounds) -> str:
-    """The curves' data as JSON for the page: rounds, accuracy, loss, tokens paid (null where unknown)."""
-    return json.dumps({"round": [r.round for r in rounds], "accuracy": [r.accuracy for r in rounds],
-                       "loss": [r.loss for r in rounds],
-                       "paid": [None if r.paid is None else r.paid / 10**18 for r in rounds],
-                       "gas": [r.gas for r in rounds]})
