@@ -97,3 +97,19 @@ def test_errors_are_a_page_with_a_sentence_and_never_a_traceback(client, path, s
 def test_a_directory_without_results_is_refused_naming_the_file(tmp_path):
     with pytest.raises(ArtifactError, match="results.json: cannot read"):
         ResultsSource(tmp_path)
+
+
+def test_a_run_with_an_edge_has_an_edge_view(embedded_run, tmp_path):
+    """results.json's edge rows (the schema's fields) become the edge page, linked from the task."""
+    data = json.loads((embedded_run / "results.json").read_text())
+    for number, row in enumerate(data["rounds"], 1):
+        row["edge"] = {"time_s": 684.0 * number, "round_s": 684.0, "collect_s": 78.7, "devices": 10, "took_part": 9,
+                       "on_time": 8, "dropped": 1, "stragglers": ["0x01", "0x02"][:number], "offline": 0,
+                       "declined": 1, "energy_j": 1006.5, "bytes": 280_000_000, "payout_latency_s": 646.1}
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    client = TestClient(create_app(ResultsSource(tmp_path)), raise_server_exceptions=False)
+    assert 'href="/tasks/1/edge"' in client.get("/tasks/1").text
+    page = client.get("/tasks/1/edge")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([\d.]+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page.text)
+    assert rows == [(str(n), "684.00", "10", "8", str(min(n, 2))) for n in range(1, len(data["rounds"]) + 1)]
