@@ -28,7 +28,7 @@ from fedstake.chain.staking import Role, StakeRegistry
 from fedstake.chain.token import FedToken
 from fedstake.dashboard.logs import EventLog
 from fedstake.dashboard.source import DashboardSource
-from fedstake.dashboard.tables import hex0x, latest_claim, table_rewards
+from fedstake.dashboard.tables import PublishedTables, hex0x
 from fedstake.dashboard.views import (
     DisputeView,
     HistoryItem,
@@ -52,7 +52,8 @@ _ROUND_EVENTS = ("RoundProposed", "RoundAttested", "QuorumReached", "RoundFinali
 class ChainSource(DashboardSource):
     def __init__(self, backend: RpcBackend, contracts: Contracts, *, from_block: int = 0,
                  store: ArtifactStore | None = None, label: str = "") -> None:
-        self.backend, self.contracts, self.store = backend, contracts, store
+        self.backend, self.contracts = backend, contracts
+        self.tables = PublishedTables(store) if store is not None else None
         self.market: TaskMarket = contracts.market
         self.label = label or f"chain {backend.chain_id} market {self.market.address}"
         handles = [contracts.token.handle, contracts.registry.handle, contracts.models.handle, self.market.handle]
@@ -180,9 +181,9 @@ class ChainSource(DashboardSource):
     def _earned(self, task_id: int) -> dict[str, tuple[int, int]]:
         """{account: (cumulative amount, accepted rounds)} of the table the chain's root commits to."""
         root = self.market.rewards_root(task_id)
-        if self.store is None or root == ZERO32:
+        if self.tables is None or root == ZERO32:
             return {}
-        return table_rewards(self.store, self._final_rounds(task_id), root)
+        return self.tables.rewards(self._final_rounds(task_id), root)
 
     def _final_rounds(self, task_id: int) -> list[int]:
         return [e.args["round"] for e in self.log.of("RoundFinalized", task_id=task_id)]
@@ -198,10 +199,10 @@ class ChainSource(DashboardSource):
                     for e in self.log.of("Slashed", account=row.address)]
         claim = None
         root = self.market.rewards_root(task_id)
-        if self.store is not None and root != ZERO32:
-            claim = latest_claim(self.store, self._final_rounds(task_id), root, row.address, market=self.market.address,
-                                 task_id=task_id, claimed=self.market.claimed(task_id, row.address),
-                                 root_source="chain")
+        if self.tables is not None and root != ZERO32:
+            claim = self.tables.claim(self._final_rounds(task_id), root, row.address, market=self.market.address,
+                                      task_id=task_id, claimed=self.market.claimed(task_id, row.address),
+                                      root_source="chain")
         return ParticipantDetail(row, history, claim)
 
     # disputes and the model

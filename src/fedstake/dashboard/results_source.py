@@ -13,7 +13,7 @@ from typing import Any
 
 from fedstake.chain.market import ZERO32, RoundResult, chain_provenance
 from fedstake.dashboard.source import DashboardSource
-from fedstake.dashboard.tables import latest_claim
+from fedstake.dashboard.tables import PublishedTables
 from fedstake.dashboard.views import (
     DisputeView,
     EdgeRound,
@@ -50,7 +50,7 @@ class ResultsSource(DashboardSource):
                 raise ArtifactError(f"{path}: {key}", "missing: not a fedstake results.json")
         self.label = f"results {self.directory}"
         self.task_id: int = self.data["chain"]["task_id"]
-        self.store = ArtifactStore(self.directory)
+        self.tables = PublishedTables(ArtifactStore(self.directory))
         self._rows = self._participant_rows()
 
     def _check(self, task_id: int) -> None:
@@ -125,9 +125,9 @@ class ResultsSource(DashboardSource):
         roots = [r for r in self.data["rounds"] if r["rewards_root"] != "0x" + ZERO32.hex()]
         claim = None
         if roots:
-            claim = latest_claim(self.store, [r["round"] for r in roots], _bytes(roots[-1]["rewards_root"]),
-                                 row.address, market=self.data["chain"]["contracts"]["TaskMarket"], task_id=task_id,
-                                 claimed=row.claimed, root_source="results.json")
+            claim = self.tables.claim([r["round"] for r in roots], _bytes(roots[-1]["rewards_root"]), row.address,
+                                      market=self.data["chain"]["contracts"]["TaskMarket"], task_id=task_id,
+                                      claimed=row.claimed, root_source="results.json")
         return ParticipantDetail(row, history, claim)
 
     def disputes(self, task_id: int) -> list[DisputeView]:
