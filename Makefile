@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 
 export FLWR_TELEMETRY_ENABLED = 0
 
-.PHONY: demo test test-slow bench-sim bench-chain bench-federation bench-protocol setup clean
+.PHONY: demo test test-slow bench-sim bench-chain bench-federation bench-protocol setup vendor clean
 
 setup: $(STAMP) $(NODE)
 
@@ -27,10 +27,28 @@ $(NODE): package.json package-lock.json
 	npm install --no-audit --no-fund
 	touch $(NODE)
 
+# The dashboard's JavaScript comes from npm and is vendored into the package (and
+# committed), so a pip install serves it with no npm and nothing fetched at run time.
+STATIC := src/fedstake/dashboard/static
+VENDORED := $(STATIC)/uPlot.iife.min.js $(STATIC)/uPlot.min.css $(STATIC)/sha3.min.js
+
+vendor: $(NODE)
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css $(STATIC)/
+	cp node_modules/js-sha3/build/sha3.min.js $(STATIC)/
+
+# The browser tests drive Debian's chromium through Playwright (whose own browser
+# download is not reachable); CI runs as root, so it installs the package. Without root
+# the install fails with a note, and the browser tests skip saying chromium is absent.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || \
+		echo "note: could not install Debian's chromium (not root?); the browser tests will skip"
+
 demo: $(STAMP) $(NODE)
 	$(BIN)/fedstake simulate --config examples/quickstart.toml --out $(OUT)
 
-test: $(STAMP) $(NODE)
+test: $(STAMP) $(NODE) $(CHROMIUM) vendor
 	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
 
 test-slow: $(STAMP) $(NODE)

@@ -390,6 +390,73 @@ def _print_provenance(record) -> None:
 
 
 @app.command()
+def dashboard(
+    results: Optional[Path] = typer.Option(None, "--results", help="A finished run's directory (results.json)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="A deployment manifest: read its task's chain."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="JSON-RPC URL of the chain (with --market; with "
+                                          "--manifest: instead of the node it names)."),
+    market: Optional[str] = typer.Option(None, "--market", help="TaskMarket address: every task on that market."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+) -> None:
+    """Serve the dashboard on 127.0.0.1: tasks, rounds (live), participants, claims, disputes, the model.
+
+    From a finished run (--results), or a chain's logs and views (--manifest, or --rpc-url with --market)."""
+    from fedstake.chain.anvil import port_in_use
+
+    chosen = [flag for flag, value in (("--results", results), ("--manifest", manifest), ("--market", market))
+              if value is not None]
+    if len(chosen) != 1:
+        _fail(f"{' and '.join(chosen) if chosen else 'a source'}: give exactly one of --results DIR, --manifest FILE "
+              "or --rpc-url URL --market ADDRESS", 2)
+    if results is not None and rpc_url is not None:
+        _fail("--rpc-url: a results directory is read from disk; drop --rpc-url (or use --manifest)", 2)
+    if market is not None and rpc_url is None:
+        _fail("--rpc-url: missing; --market needs the chain's node", 2)
+    if port_in_use(port):
+        _fail(f"--port: 127.0.0.1:{port} is already in use; choose another --port", 2)
+    source = _dashboard_source(results, manifest, rpc_url, market)
+    import uvicorn
+
+    from fedstake.dashboard.app import create_app
+
+    err.print(f"dashboard on http://127.0.0.1:{port}/ ({source.label}); Ctrl-C stops it", highlight=False)
+    try:
+        uvicorn.run(create_app(source), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        source.close()
+
+
+def _dashboard_source(results: Path | None, manifest: Path | None, rpc_url: str | None, market: str | None):
+    """The dashboard's source from the flags `dashboard` checked; a bad file or node is one line, exit 2."""
+    from eth_utils import is_address
+
+    if results is not None:
+        from fedstake.dashboard.results_source import ResultsSource
+
+        try:
+            return ResultsSource(results)
+        except FedstakeError as exc:
+            _fail(f"--results: {exc}", 2)
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.dashboard.chain_source import ChainSource
+
+    if manifest is not None:
+        deployment = _manifest_of(manifest, "--manifest")
+        url = _node_url(rpc_url, deployment, manifest)
+        try:
+            return ChainSource.from_manifest(deployment, RpcBackend.over_http(url), manifest_path=manifest)
+        except FedstakeError as exc:
+            _fail(f"--manifest: {exc}", 2)
+    if not is_address(market):
+        _fail(f"--market: {market!r} is not an address", 2)
+    _checked(lambda: _check_node(rpc_url, "--rpc-url"))
+    try:
+        return ChainSource.from_market(RpcBackend.over_http(rpc_url), market)
+    except FedstakeError as exc:
+        _fail(f"--market: {exc}", 2)
+
+
+@app.command()
 def node(
     port: int = typer.Option(8545, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
     chain_id: int = typer.Option(31337, "--chain-id"),

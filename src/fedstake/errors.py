@@ -57,6 +57,11 @@ class Unreachable(FedstakeError):
     A round goes on without it while enough of the others answer."""
 
 
+class NotFound(FedstakeError, LookupError):
+    """Asked for something that does not exist: a task id, a participant, a dispute (the
+    dashboard answers HTTP 404 with this message)."""
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM arrived (see `fedstake.signals`). A KeyboardInterrupt, not a
     FedstakeError, on purpose: no `except Exception` or `except FedstakeError` may swallow it
