@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from sweep_kit import AXES, BASE, files, sweep
 
 from fedstake.errors import ConfigError
 from fedstake.sim.outdir import OutputDir
 from fedstake.sim.sweep import make_grid, run_sweep
 from fedstake.sim.sweep_files import finished_rows, write_sweep
 from fedstake.sim.sweep_ray import check_ray_address
-from test_sweep_resume import AXES, BASE, _files, _sweep
 
 
 def _descendants(pid: int) -> set[int]:
@@ -36,7 +36,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_sweep_on_a_local_ray_instance_writes_the_serial_files_and_leaves_no_ray_process(tmp_path):
     grid = make_grid(None, BASE, AXES)
-    _sweep(tmp_path / "serial", grid)
+    sweep(tmp_path / "serial", grid)
     outdir = OutputDir.claim(tmp_path / "ray", command="sweep")
     seen: set[int] = set()
 
@@ -48,7 +48,7 @@ def test_a_sweep_on_a_local_ray_instance_writes_the_serial_files_and_leaves_no_r
     run_sweep(grid, jobs=2, ray="auto", on_done=on_done)
     assert seen  # raylet, gcs_server, workers
     assert not [pid for pid in seen if _alive(pid)]
-    assert _files(tmp_path / "ray") == _files(tmp_path / "serial")
+    assert files(tmp_path / "ray") == files(tmp_path / "serial")
 
 
 def test_an_address_no_cluster_answers_at_is_refused_in_a_moment():

@@ -3,63 +3,35 @@ an interruption (finished cells are not run again, failed ones are); another gri
 the directory is refused unless --force."""
 
 import pytest
+from sweep_kit import AXES, BASE, Stop, files, sweep
 
 from fedstake.errors import ConfigError
 from fedstake.sim.outdir import OutputDir
-from fedstake.sim.sweep import make_grid, parse_axis, run_sweep
-from fedstake.sim.sweep_files import SWEEP_FILES, finished_rows, write_sweep
-
-BASE = ["task.rounds=1", "task.local-epochs=1", "trainers.0.count=4", "task.clients-per-round=2"]
-AXES = [parse_axis("task.seed=1,2"), parse_axis("task.aggregator=fedavg,median")]
-COMPARED = ("sweep.json", "sweep.csv", "sweep.md", "sweep-grid.json")
-
-
-class Stop(Exception):
-    pass
-
-
-def _sweep(out, grid, *, jobs=1, force=False, stop_after=None):
-    """Like the CLI: claim, resume, write after every run; returns the cells that ran."""
-    outdir = OutputDir.claim(out, command="sweep", force=force, writes=SWEEP_FILES)
-    finished = finished_rows(outdir, grid, force=force)
-    ran = []
-
-    def on_done(rows):
-        write_sweep(rows, grid, outdir, "final_accuracy")
-        ran.append(len(rows))
-        if stop_after is not None and len(ran) == stop_after:
-            raise Stop
-
-    rows = run_sweep(grid, jobs=jobs, finished=finished, on_done=on_done)
-    write_sweep(rows, grid, outdir, "final_accuracy")
-    return len(ran)
-
-
-def _files(out):
-    return {name: (out / name).read_bytes() for name in COMPARED}
+from fedstake.sim.sweep import make_grid, run_sweep
+from fedstake.sim.sweep_files import write_sweep
 
 
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "sweep"
-    assert _sweep(out, make_grid(None, BASE, AXES)) == 4
-    return _files(out)
+    assert sweep(out, make_grid(None, BASE, AXES)) == 4
+    return files(out)
 
 
 def test_two_jobs_write_the_same_bytes_as_one(tmp_path, serial):
-    assert _sweep(tmp_path / "sweep", make_grid(None, BASE, AXES), jobs=2) == 4
-    assert _files(tmp_path / "sweep") == serial
+    assert sweep(tmp_path / "sweep", make_grid(None, BASE, AXES), jobs=2) == 4
+    assert files(tmp_path / "sweep") == serial
 
 
 def test_an_interrupted_sweep_resumes_without_running_its_finished_cells(tmp_path, serial):
     grid = make_grid(None, BASE, AXES)
     with pytest.raises(Stop):
-        _sweep(tmp_path / "sweep", grid, stop_after=1)
+        sweep(tmp_path / "sweep", grid, stop_after=1)
     assert (tmp_path / "sweep" / "sweep.json").read_text().count('"vary"') == 1
-    assert _sweep(tmp_path / "sweep", grid) == 3
-    assert _files(tmp_path / "sweep") == serial
-    assert _sweep(tmp_path / "sweep", grid) == 0  # all finished: nothing runs, the files stay
-    assert _files(tmp_path / "sweep") == serial
+    assert sweep(tmp_path / "sweep", grid) == 3
+    assert files(tmp_path / "sweep") == serial
+    assert sweep(tmp_path / "sweep", grid) == 0  # all finished: nothing runs, the files stay
+    assert files(tmp_path / "sweep") == serial
 
 
 def test_a_failed_cell_runs_again_on_resume(tmp_path, serial):
@@ -69,17 +41,17 @@ def test_a_failed_cell_runs_again_on_resume(tmp_path, serial):
     rows[2] = {**rows[2], "error": "world: the node went away"}
     write_sweep(rows, grid, outdir, "final_accuracy")
     assert "failed" in (tmp_path / "sweep" / "sweep.md").read_text()
-    assert _sweep(tmp_path / "sweep", grid) == 1
-    assert _files(tmp_path / "sweep") == serial
+    assert sweep(tmp_path / "sweep", grid) == 1
+    assert files(tmp_path / "sweep") == serial
 
 
 def test_another_grid_in_the_directory_is_refused_unless_force(tmp_path):
     small = make_grid(None, BASE, AXES[:1])
-    _sweep(tmp_path / "sweep", small)
+    sweep(tmp_path / "sweep", small)
     other = make_grid(None, BASE + ["task.rounds=2"], AXES[:1])
     with pytest.raises(ConfigError, match=r"--out: .* holds a sweep of another grid \(not the same base scenario\); "
                                           r".*--force"):
-        _sweep(tmp_path / "sweep", other)
-    assert _sweep(tmp_path / "sweep", other, force=True) == 2
+        sweep(tmp_path / "sweep", other)
+    assert sweep(tmp_path / "sweep", other, force=True) == 2
     with pytest.raises(ConfigError, match=r"not the same axes"):
-        _sweep(tmp_path / "sweep", make_grid(None, BASE + ["task.rounds=2"], AXES[:1][::-1] + AXES[1:]))
+        sweep(tmp_path / "sweep", make_grid(None, BASE + ["task.rounds=2"], AXES[:1][::-1] + AXES[1:]))
