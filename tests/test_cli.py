@@ -328,7 +328,7 @@ FEDSTAKE = str(Path(sys.executable).with_name("fedstake"))
 
 
 def test_a_finished_sweep_prints_its_table_first_and_no_traceback_or_leak_warning(tmp_path):
-    done = subprocess.run([FEDSTAKE, "sweep", "-o", str(tmp_path / "sweep"), "--workers", "2", "--vary",
+    done = subprocess.run([FEDSTAKE, "sweep", "-o", str(tmp_path / "sweep"), "--jobs", "2", "--vary",
                            "task.seed=1,2", *TINY[:-1], "--set", "task.rounds=1"],
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -174,42 +174,52 @@ def simulate(
 @app.command()
 def sweep(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Base scenario TOML."),
-    out: Path = typer.Option(..., "--out", "-o", help="Directory for sweep.json, sweep.csv, sweep.md."),
-    vary: list[str] = typer.Option(..., "--vary", help="section.key=a,b,c (repeatable; the first goes down)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for the sweep's files; a rerun resumes it."),
+    vary: list[str] = typer.Option(..., "--vary", help="section.key=a,b,c (repeatable; the last goes across)."),
     set_: list[str] = typer.Option([], "--set", help="Override a key of the base scenario (repeatable)."),
-    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
-    workers: int = typer.Option(2, "--workers", min=1, help="Runs in parallel (one CPU thread each)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP + " Also runs a new grid over another grid's sweep."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Runs in parallel (one CPU thread each); "
+                                       "default: every core."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, hidden=True),  # the old name of --jobs
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run on the Ray cluster at HOST:PORT, or auto: a local "
+                                      "Ray instance of --jobs CPUs."),
     metric: str = typer.Option("final_accuracy", "--metric", help="final_accuracy | best_accuracy | rejected"),
 ) -> None:
     """Run a scenario for every combination of the varied keys; write a table after every run."""
-    from fedstake.sim.config import load_scenario
+    import os
+
     from fedstake.sim.preflight import preflight
-    from fedstake.sim.sweep import (
-        SWEEP_FILES,
-        check_metric,
-        combinations,
-        parse_axis,
-        pivot_markdown,
-        run_sweep,
-        write_sweep,
-    )
+    from fedstake.sim.sweep import check_metric, make_grid, parse_axis, run_sweep
+    from fedstake.sim.sweep_files import SWEEP_FILES, finished_rows, write_sweep
+    from fedstake.sim.sweep_table import pivot_markdown
 
     _checked(lambda: check_metric(metric))
     axes = _checked(lambda: [parse_axis(text) for text in vary])
+    if ray is not None:
+        from fedstake.sim.sweep_ray import check_ray_address
+
+        _checked(lambda: check_ray_address(ray))
+    grid = _checked(lambda: make_grid(config, set_, axes))
     outdir = _claim(out, "sweep", force, SWEEP_FILES)
-    _checked(lambda: preflight(load_scenario(config, set_)))
-    total, done = len(list(combinations(axes))), []
+    _checked(lambda: preflight(grid.base))
+    finished = _checked(lambda: finished_rows(outdir, grid, force=force))
+    parallel = jobs or workers or len(os.sched_getaffinity(0))
+    total, done = len(grid.cells), list(finished.values())
     console = _console()
+    if finished:
+        err.print(f"resuming: {len(finished)} of {total} runs already finished in {outdir.path}", highlight=False)
     try:
         with _progress(console, "runs") as progress:
-            bar = progress.add_task("runs", total=total)
+            bar = progress.add_task("runs", total=total, completed=len(finished))
 
             def on_done(rows: list[dict]) -> None:
-                write_sweep(rows, axes, outdir, metric)
+                write_sweep(rows, grid, outdir, metric)
                 done[:] = rows
                 progress.advance(bar)
 
-            rows = run_sweep(config, set_, axes, workers=workers, on_done=on_done)
+            rows = run_sweep(grid, jobs=parallel, ray=ray, finished=finished, on_done=on_done)
+            if len(rows) == len(finished):  # nothing ran: the table may still change (--metric)
+                write_sweep(rows, grid, outdir, metric)
     except ConfigError as exc:
         _fail(str(exc), 2)
     except FedstakeError as exc:
