@@ -20,7 +20,7 @@ DEFAULTS = {
     "trimmed-mean": {"attacker-share": 0.3, "trim-fraction": None},
     "bulyan": {"attacker-share": 0.3, "assumed-malicious": None},
     "norm-bound": {"norm-bound": 3.0},
-    "fltrust": {"root-epochs": 20},
+    "fltrust": {"root-epochs": 5},
     "flame": {},
     "centered-clipping": {"attacker-share": 0.3, "iterations": 3, "clip-radius": None},
 }
