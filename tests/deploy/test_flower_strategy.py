@@ -193,7 +193,8 @@ def test_error_replies_are_failures_not_rejections_and_all_rejected_keeps_the_mo
                _reply(messages[NODES[1]], nan_model, 5)]
     arrays, metrics = strategy.aggregate_train(1, replies)
     assert arrays is None
-    assert dict(metrics) == {"screening.accepted": 0, "screening.rejected": 1, "aggregator.assumed-malicious": 0}
+    assert dict(metrics) == {"screening.accepted": 0, "screening.rejected": 1, "aggregator.assumed-malicious": 0,
+                             "aggregator.attacker-share": 0.3}
     assert [r.node_id for r in strategy.rejections] == [NODES[1]]
 
 
@@ -252,7 +253,7 @@ def test_a_sign_flipper_drags_fedavg_backwards_but_not_the_median():
 def test_a_round_the_rule_cannot_aggregate_keeps_the_global_model():
     """Krum with f = 1 needs 5 updates; screening leaves 3 of 4."""
     global_named = _global()
-    strategy = _strategy("krum")
+    strategy = _strategy("krum", {"assumed-malicious": 1})
     messages = _start(strategy, global_named, NODES[:4])
     models = _models(global_named, _updates(4))
     models[0] = nan_update(models[0])

@@ -1,5 +1,7 @@
 """The shared task: each node's data, the server's pieces (evaluation, FLTrust root, strategy), and seeds."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -63,6 +65,15 @@ def test_the_fltrust_root_is_the_tasks_training_on_the_validation_split():
     root = to_tensors(root_trainer(TASK)(2, to_record(spec.unflatten(flat))))
     expected = local_train(module, spec, flat, data.x_val, data.y_val, TASK.training, seed=run_seed(TASK, SERVER, 2))
     assert torch.equal(spec.flatten(root), expected)
+
+
+def test_the_fltrust_root_trains_for_root_epochs_as_the_simulators_validators_do():
+    module, spec = model_of(TASK)
+    data, flat = dataset_of(TASK), initial_model(TASK)
+    root = to_tensors(root_trainer(TASK, epochs=3)(2, to_record(spec.unflatten(flat))))
+    longer = dataclasses.replace(TASK.training, epochs=3)
+    expected = local_train(module, spec, flat, data.x_val, data.y_val, longer, seed=run_seed(TASK, SERVER, 2))
+    assert torch.equal(spec.flatten(root), expected) and TASK.training.epochs != 3
 
 
 def test_the_strategy_is_built_from_the_run_config():

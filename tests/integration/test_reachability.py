@@ -36,7 +36,7 @@ def test_every_aggregator_runs_from_a_scenario_and_records_its_parameters(aggreg
     hashes = ["0x" + world.genesis_hash.hex()] + [r.model_hash for r in results.rounds]
     assert len(set(hashes)) == 3  # the rule moved the model every round
     if aggregator == "krum":
-        assert results.learning["aggregator"]["params"] == {"assumed-malicious": 2}
+        assert results.learning["aggregator"]["params"] == {"attacker-share": 0.3, "assumed-malicious": 2}
 
 
 def test_client_level_dp_reports_epsilon_every_round_and_flags_missing_noise():

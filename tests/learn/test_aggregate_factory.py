@@ -14,13 +14,15 @@ DEFAULTS = {
     "fedadam": {"server-learning-rate": 0.01, "beta1": 0.9, "beta2": 0.99, "tau": 1e-3},
     "fedyogi": {"server-learning-rate": 0.01, "beta1": 0.9, "beta2": 0.99, "tau": 1e-3},
     "fedadagrad": {"server-learning-rate": 0.1, "beta1": 0.0, "tau": 1e-3},
-    "krum": {"assumed-malicious": 1},
-    "multi-krum": {"assumed-malicious": 1, "multi-krum-selected": None},
+    "krum": {"attacker-share": 0.3, "assumed-malicious": None},
+    "multi-krum": {"attacker-share": 0.3, "assumed-malicious": None, "multi-krum-selected": None},
     "median": {},
-    "trimmed-mean": {"trim-fraction": 0.1},
-    "bulyan": {"assumed-malicious": 1},
+    "trimmed-mean": {"attacker-share": 0.3, "trim-fraction": None},
+    "bulyan": {"attacker-share": 0.3, "assumed-malicious": None},
     "norm-bound": {"norm-bound": 3.0},
-    "fltrust": {},
+    "fltrust": {"root-epochs": 5},
+    "flame": {},
+    "centered-clipping": {"attacker-share": 0.3, "iterations": 3, "clip-radius": None},
 }
 WEIGHTED = {"fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "norm-bound"}
 
@@ -61,6 +63,9 @@ def test_a_key_the_aggregator_does_not_take_is_refused(name, key):
     ("fedadam", "beta1", 1.0), ("fedyogi", "beta2", -0.1), ("fedadagrad", "tau", 0.0),
     ("fedadam", "server-learning-rate", math.nan), ("fedadam", "server-learning-rate", math.inf),
     ("norm-bound", "norm-bound", 0.0), ("norm-bound", "norm-bound", -3),
+    ("krum", "attacker-share", 0.5), ("trimmed-mean", "attacker-share", -0.1),
+    ("centered-clipping", "attacker-share", "0.3"), ("centered-clipping", "iterations", 0),
+    ("centered-clipping", "clip-radius", 0.0), ("fltrust", "root-epochs", 0), ("fltrust", "root-epochs", 2.5),
 ])
 def test_a_bad_value_names_its_key(name, key, value):
     with pytest.raises(ConfigError) as err:
@@ -72,6 +77,24 @@ def test_a_bad_value_names_its_key(name, key, value):
 def test_zero_assumed_malicious_and_zero_trim_are_allowed():
     assert make_aggregator("krum", {"assumed-malicious": 0}).params["assumed-malicious"] == 0
     assert make_aggregator("trimmed-mean", {"trim-fraction": 0}).params["trim-fraction"] == 0.0
+
+
+@pytest.mark.parametrize("clients, share, f", [(10, 0.3, 3), (20, 0.3, 6), (20, 0.1, 2), (7, 0.45, 2), (4, 0.3, 0)])
+def test_krums_f_follows_the_round_and_the_attacker_share(clients, share, f):
+    """floor(share x n), capped at Krum's (n - 3) / 2: 7 updates at 45% give 3, capped to 2."""
+    updates = torch.randn(clients, 5, generator=torch.Generator().manual_seed(clients))
+    ones = torch.ones(clients)
+    derived = make_aggregator("multi-krum", {"attacker-share": share})(updates, ones)
+    assert torch.equal(derived, make_aggregator("multi-krum", {"assumed-malicious": f})(updates, ones))
+
+
+def test_an_explicit_parameter_wins_over_the_share():
+    updates, ones = torch.randn(20, 5, generator=torch.Generator().manual_seed(3)), torch.ones(20)
+    explicit = make_aggregator("trimmed-mean", {"attacker-share": 0.3, "trim-fraction": 0.1})(updates, ones)
+    assert torch.equal(explicit, make_aggregator("trimmed-mean", {"attacker-share": 0.1})(updates, ones))
+    assert not torch.equal(explicit, make_aggregator("trimmed-mean")(updates, ones))
+    krum = make_aggregator("krum", {"attacker-share": 0.4, "assumed-malicious": 1})
+    assert torch.equal(krum(updates, ones), make_aggregator("krum", {"attacker-share": 0.05})(updates, ones))
 
 
 def _round(seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,8 +18,9 @@ def make_trainer(trainer_fields):
 
 @pytest.fixture
 def make_validator(kit, reference):
-    def make(label: str = "validator", aggregator: str = "fedavg") -> Validator:
-        return Validator(derive_account(0, label), ScreeningRules(kit[2], 20.0), make_aggregator(aggregator), reference)
+    def make(label: str = "validator", aggregator: str = "fedavg", params: dict | None = None) -> Validator:
+        return Validator(derive_account(0, label), ScreeningRules(kit[2], 20.0), make_aggregator(aggregator, params),
+                         reference)
 
     return make
 

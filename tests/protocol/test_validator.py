@@ -108,7 +108,7 @@ def test_robust_aggregators_are_used_as_configured(make_trainer, make_validator,
 
 def test_a_rule_that_cannot_aggregate_so_few_updates_keeps_the_model(make_trainer, make_validator, round_task):
     trainers = [make_trainer(f"t{i}", start=60 * i) for i in range(4)]
-    krum = make_validator(aggregator="krum")  # f = 1 needs 5 updates
+    krum = make_validator(aggregator="krum", params={"assumed-malicious": 1})  # f = 1 needs 5 updates
     outcome = evaluate(krum, respond(trainers, round_task), round_task, {t.address: STAKE for t in trainers})
     assert len(outcome.accepted) == 4 and torch.equal(outcome.new_params, round_task.global_params)
     assert outcome.held == "krum needs at least 5 updates and 4 were accepted"

@@ -72,7 +72,8 @@ ATTACK_VALUE = {"clones": 2}
 ATTACK_PAIRS = [(f"trainers.0.{param}={ATTACK_VALUE.get(param, 0.5)}", "trainers.0.behaviour", [],
                  [f"trainers.0.behaviour={_takers(param)[0]}"]) for param in ATTACK_PARAMS]
 AGGREGATOR_KEYS = sorted({key for name in AGGREGATORS.__args__ for key in make_aggregator(name).params})
-AGGREGATOR_VALUE = {"assumed-malicious": 1, "multi-krum-selected": 5, "trim-fraction": 0.2}
+AGGREGATOR_VALUE = {"assumed-malicious": 1, "multi-krum-selected": 5, "trim-fraction": 0.2,
+                   "attacker-share": 0.2, "iterations": 2, "root-epochs": 5}
 # every rule's parameters, top level in [aggregator], while task.aggregator is a rule without them
 AGGREGATOR_PAIRS = [(f"aggregator.{key}={AGGREGATOR_VALUE.get(key, 0.5)}", "task.aggregator", [],
                      [f"task.aggregator={_users(key)[0]}"]) for key in AGGREGATOR_KEYS]

@@ -182,7 +182,7 @@ class Validator:
         if self.aggregator.name == "fltrust":
             if self.reference is None:
                 raise ProtocolError("fltrust needs the validator's trusted reference data")
-            root = self.reference.update(task)
+            root = self.reference.update(task, epochs=self.aggregator.params.get("root-epochs"))
         try:
             return task.global_params + self.aggregator(updates, weights, root_update=root), None
         except LearningError as exc:  # e.g. FLTrust's reference gives no direction this round

@@ -30,7 +30,7 @@ class _Section(BaseModel):
 
 DATASETS = Literal["digits", "synthetic", "synthetic-iid"]
 AGGREGATORS = Literal["fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "krum", "multi-krum", "median",
-                      "trimmed-mean", "bulyan", "norm-bound", "fltrust"]
+                      "trimmed-mean", "bulyan", "norm-bound", "fltrust", "flame", "centered-clipping"]
 TRAINER_BEHAVIOURS = Literal["honest", "label-flip", "sign-flip", "scaling", "gaussian", "alie", "ipm",
                              "free-rider-zero", "free-rider-noise", "free-rider-stale", "sybil",
                              "skip-half", "wrong-data", "copy", "nan", "wrong-shape", "huge-norm"]

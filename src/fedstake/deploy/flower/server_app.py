@@ -9,6 +9,7 @@ held-out data (`protocol.validator.Reference`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Callable, Mapping
 
@@ -22,6 +23,7 @@ from fedstake.deploy.flower.history import claim_output, write_history
 from fedstake.deploy.flower.strategy import FedstakeStrategy, RootTrainFn
 from fedstake.deploy.flower.task import SERVER, dataset_of, initial_model, model_of, run_seed
 from fedstake.errors import ConfigError
+from fedstake.learn.aggregators import make_aggregator
 from fedstake.learn.train import evaluate, local_train
 
 
@@ -37,14 +39,16 @@ def central_evaluation(task: TaskSettings) -> Callable[[int, ArrayRecord], Metri
     return evaluate_fn
 
 
-def root_trainer(task: TaskSettings) -> RootTrainFn:
-    """FLTrust's trusted training: the task's local training on the validation split, seeded per round."""
+def root_trainer(task: TaskSettings, *, epochs: int | None = None) -> RootTrainFn:
+    """FLTrust's trusted training: the task's local training on the validation split, seeded per round,
+    for `epochs` (aggregator.root-epochs, as the simulator's validators; None: the task's own)."""
     module, spec = model_of(task)
     data = dataset_of(task)
+    training = task.training if epochs is None else dataclasses.replace(task.training, epochs=epochs)
 
     def root_train_fn(server_round: int, arrays: ArrayRecord) -> ArrayRecord:
         trained = local_train(module, spec, spec.flatten(to_tensors(arrays)), data.x_val, data.y_val,
-                              task.training, seed=run_seed(task, SERVER, server_round))
+                              training, seed=run_seed(task, SERVER, server_round))
         return to_record(spec.unflatten(trained))
 
     return root_train_fn
@@ -52,9 +56,12 @@ def root_trainer(task: TaskSettings) -> RootTrainFn:
 
 def make_strategy(settings: RunSettings) -> FedstakeStrategy:
     task, flower = settings.task, settings.flower
+    root = None
+    if task.aggregator == "fltrust":  # the validators' root-epochs, its default included
+        epochs = make_aggregator(task.aggregator, settings.aggregator_params).params["root-epochs"]
+        root = root_trainer(task, epochs=epochs)
     return FedstakeStrategy(
-        task.aggregator, settings.aggregator_params, max_norm=settings.max_norm,
-        root_train_fn=root_trainer(task) if task.aggregator == "fltrust" else None,
+        task.aggregator, settings.aggregator_params, max_norm=settings.max_norm, root_train_fn=root,
         fraction_train=flower.fraction_train, fraction_evaluate=flower.fraction_evaluate,
         min_train_nodes=flower.min_nodes, min_evaluate_nodes=flower.min_nodes, min_available_nodes=flower.min_nodes,
     )

@@ -8,8 +8,10 @@ builds a rule from a scenario's name and `[aggregator]` parameters.
 """
 
 from fedstake.learn.aggregators.bulyan import bulyan
+from fedstake.learn.aggregators.clipping import CenteredClipping, centered_clipping
 from fedstake.learn.aggregators.coordinate import coordinate_median, trimmed_mean
 from fedstake.learn.aggregators.factory import AGGREGATOR_NAMES, Aggregator, Rule, make_aggregator
+from fedstake.learn.aggregators.flame import flame, majority_cluster
 from fedstake.learn.aggregators.fltrust import fltrust, trust_scores
 from fedstake.learn.aggregators.krum import krum, krum_select, multi_krum
 from fedstake.learn.aggregators.mean import fedavg, norm_bounded_mean
@@ -18,7 +20,8 @@ from fedstake.learn.aggregators.server_opt import (
 )
 
 __all__ = [
-    "AGGREGATOR_NAMES", "Aggregator", "Rule", "ServerOptimizer", "ServerState", "adagrad_step", "adam_step",
-    "bulyan", "coordinate_median", "fedavg", "fltrust", "krum", "krum_select", "make_aggregator", "momentum_step",
-    "multi_krum", "norm_bounded_mean", "trimmed_mean", "trust_scores", "yogi_step",
+    "AGGREGATOR_NAMES", "Aggregator", "CenteredClipping", "Rule", "ServerOptimizer", "ServerState", "adagrad_step",
+    "adam_step", "bulyan", "centered_clipping", "coordinate_median", "fedavg", "flame", "fltrust", "krum",
+    "krum_select", "majority_cluster", "make_aggregator", "momentum_step", "multi_krum", "norm_bounded_mean",
+    "trimmed_mean", "trust_scores", "yogi_step",
 ]

@@ -15,15 +15,17 @@ import torch
 
 from fedstake.errors import ConfigError
 from fedstake.learn.aggregators.bulyan import bulyan, bulyan_minimum
+from fedstake.learn.aggregators.clipping import CenteredClipping
 from fedstake.learn.aggregators.coordinate import coordinate_median, trimmed_mean
+from fedstake.learn.aggregators.flame import flame
 from fedstake.learn.aggregators.fltrust import fltrust
 from fedstake.learn.aggregators.krum import krum, krum_minimum, multi_krum
 from fedstake.learn.aggregators.mean import fedavg, norm_bounded_mean
 from fedstake.learn.aggregators.numerics import check_updates, check_weights
 from fedstake.learn.aggregators.server_opt import ServerOptimizer, adagrad_step, adam_step, momentum_step, yogi_step
 from fedstake.learn.aggregators.settings import (
-    AdagradSettings, AdaptiveSettings, ByzantineSettings, MomentumSettings, MultiKrumSettings, NoSettings,
-    NormBoundSettings, TrimSettings, as_params, settings_from,
+    AdagradSettings, AdaptiveSettings, ByzantineSettings, ClippingSettings, FLTrustSettings, MomentumSettings,
+    MultiKrumSettings, NoSettings, NormBoundSettings, TrimSettings, as_params, settings_from,
 )
 
 NAME_KEY = "task.aggregator"
@@ -67,8 +69,9 @@ class Rule:
 
     @property
     def min_updates(self) -> int:
-        """Krum's 2f + 3 (and, for Multi-Krum, at least the m it averages), Bulyan's 4f + 3, else 1."""
-        f = getattr(self.settings, "assumed_malicious", 0)
+        """Krum's 2f + 3 (and, for Multi-Krum, at least the m it averages), Bulyan's 4f + 3, else 1;
+        an f left to the attacker share is capped at what the round's updates allow, so it needs 3."""
+        f = getattr(self.settings, "assumed_malicious", None) or 0
         selected = getattr(self.settings, "multi_krum_selected", None) or 0
         return {"krum": krum_minimum(f), "multi-krum": max(krum_minimum(f), selected),
                 "bulyan": bulyan_minimum(f)}.get(self.name, 1)
@@ -79,17 +82,31 @@ class Rule:
         return self.apply(self.settings, updates, weights, root_update)
 
 
+def _krum_most(updates: torch.Tensor) -> int:
+    """The largest f Krum tolerates among these updates (n >= 2f + 3)."""
+    return (len(updates) - 3) // 2
+
+
+def _bulyan_most(updates: torch.Tensor) -> int:
+    """The largest f Bulyan tolerates among these updates (n >= 4f + 3)."""
+    return (len(updates) - 3) // 4
+
+
 _RULES: dict[str, tuple[type, Apply]] = {
     "fedavg": (NoSettings, lambda s, u, w, r: fedavg(u, w)),
     "median": (NoSettings, lambda s, u, w, r: coordinate_median(u)),
-    "trimmed-mean": (TrimSettings, lambda s, u, w, r: trimmed_mean(u, trim_fraction=s.trim_fraction)),
-    "krum": (ByzantineSettings, lambda s, u, w, r: krum(u, assumed_malicious=s.assumed_malicious)),
+    "trimmed-mean": (TrimSettings, lambda s, u, w, r: trimmed_mean(u, trim_fraction=s.trim)),
+    "krum": (ByzantineSettings, lambda s, u, w, r: krum(
+        u, assumed_malicious=s.malicious(len(u), most=_krum_most(u)))),
     "multi-krum": (MultiKrumSettings, lambda s, u, w, r: multi_krum(
-        u, assumed_malicious=s.assumed_malicious, selected=s.multi_krum_selected)),
-    "bulyan": (ByzantineSettings, lambda s, u, w, r: bulyan(u, assumed_malicious=s.assumed_malicious)),
+        u, assumed_malicious=s.malicious(len(u), most=_krum_most(u)), selected=s.multi_krum_selected)),
+    "bulyan": (ByzantineSettings, lambda s, u, w, r: bulyan(
+        u, assumed_malicious=s.malicious(len(u), most=_bulyan_most(u)))),
     "norm-bound": (NormBoundSettings, lambda s, u, w, r: norm_bounded_mean(u, w, norm_bound=s.norm_bound)),
-    "fltrust": (NoSettings, lambda s, u, w, r: fltrust(u, root_update=r)),
+    "fltrust": (FLTrustSettings, lambda s, u, w, r: fltrust(u, root_update=r)),
+    "flame": (NoSettings, lambda s, u, w, r: flame(u)),
 }
+
 
 _OPTIMISERS: dict[str, tuple[type, Callable[..., Any]]] = {
     "fedavgm": (MomentumSettings, momentum_step),
@@ -98,7 +115,7 @@ _OPTIMISERS: dict[str, tuple[type, Callable[..., Any]]] = {
     "fedadagrad": (AdagradSettings, adagrad_step),
 }
 
-AGGREGATOR_NAMES: tuple[str, ...] = (*_RULES, *_OPTIMISERS)
+AGGREGATOR_NAMES: tuple[str, ...] = (*_RULES, "centered-clipping", *_OPTIMISERS)
 
 
 def make_aggregator(name: str, params: Mapping[str, float | int | None] | None = None) -> Aggregator:
@@ -111,6 +128,8 @@ def make_aggregator(name: str, params: Mapping[str, float | int | None] | None =
     if name in _RULES:
         cls, apply = _RULES[name]
         return Rule(name, settings_from(cls, name, params), apply)
+    if name == "centered-clipping":
+        return CenteredClipping(settings_from(ClippingSettings, name, params))
     if name in _OPTIMISERS:
         cls, step = _OPTIMISERS[name]
         settings = settings_from(cls, name, params)

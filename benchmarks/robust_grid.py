@@ -1,0 +1,159 @@
+"""The robustness grid of issue 12: every rule over training settings, partitions, attacks and shares.
+
+`fedstake sweep` varies keys of one scenario; a cell here also changes how
+many trainer groups there are (a mix of three attacks is three attacker
+groups), so this driver builds each cell's scenario from a base file and
+runs it with the simulator's own functions. Rows append to a CSV and a cell
+already there is skipped, so a grid can be stopped and resumed.
+
+    python benchmarks/robust_grid.py run --base examples/robustness-grid-digits.toml \\
+        --out results/grid-digits.csv --rules centered-clipping,fltrust --seeds 7,8
+    python benchmarks/robust_grid.py table results/grid-digits.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+import tomllib
+from itertools import product
+from pathlib import Path
+from typing import Any, Iterator
+
+ATTACKS = {  # the issue's single attacks and its three mixes; a mix splits the attackers evenly
+    **{name: (name,) for name in ("sign-flip", "scaling", "label-flip", "alie", "ipm", "gaussian",
+                                  "free-rider-zero")},
+    "sign-flip+scaling": ("sign-flip", "scaling"),
+    "alie+label-flip": ("alie", "label-flip"),
+    "ipm+gaussian+free-rider": ("ipm", "gaussian", "free-rider-zero"),
+}
+PARTITIONS = {"dirichlet-0.1": {"partition": "dirichlet", "dirichlet-alpha": 0.1},
+              "dirichlet-0.5": {"partition": "dirichlet", "dirichlet-alpha": 0.5},
+              "iid": {"partition": "iid"}, "natural": {}}
+FIELDS = ("rule", "epochs", "batch", "partition", "attack", "share", "seed", "accuracy", "seconds")
+
+
+def trainer_groups(total: int, share: float, attack: str) -> list[dict[str, Any]]:
+    """Honest trainers first, then round(share x total) attackers split evenly over the attack's kinds."""
+    kinds = ATTACKS[attack] if attack != "none" else ()
+    attackers = round(share * total) if kinds else 0
+    counts = [attackers // len(kinds) + (i < attackers % len(kinds)) for i in range(len(kinds))]
+    return [{"count": total - attackers}] + [{"count": c, "behaviour": k} for k, c in zip(kinds, counts) if c]
+
+
+def cell_scenario(base: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
+    """The base scenario with one cell's rule, training settings, partition and trainer groups."""
+    raw = {**base, "task": {**base["task"], "aggregator": cell["rule"], "local-epochs": cell["epochs"],
+                            "batch-size": cell["batch"], "seed": cell["seed"], **PARTITIONS[cell["partition"]]}}
+    total = sum(g["count"] for g in base["trainers"])
+    raw["trainers"] = trainer_groups(total, cell["share"], cell["attack"])
+    return raw
+
+
+def cells(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    for rule, epochs, batch, partition, attack, share, seed in product(
+            args.rules, args.epochs, args.batch, args.partitions, args.attacks, args.shares, args.seeds):
+        yield {"rule": rule, "epochs": epochs, "batch": batch, "partition": partition, "attack": attack,
+               "share": share if attack != "none" else 0.0, "seed": seed}
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return tuple(str(row[f]) for f in FIELDS[:7])
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    from fedstake.sim.config import parse_scenario
+    from fedstake.sim.runner import run_scenario
+
+    base = tomllib.loads(Path(args.base).read_text())
+    out = Path(args.out)
+    done = {_key(r) for r in csv.DictReader(out.open())} if out.exists() else set()
+    with out.open("a", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        if not done:
+            writer.writeheader()
+        for cell in cells(args):
+            if _key(cell) in done:
+                continue
+            done.add(_key(cell))
+            start = time.perf_counter()
+            results, _ = run_scenario(parse_scenario(cell_scenario(base, cell)))
+            writer.writerow({**cell, "accuracy": f"{results.final['accuracy']:.4f}",
+                             "seconds": f"{time.perf_counter() - start:.1f}"})
+            f.flush()
+            print(cell, results.final["accuracy"], flush=True)
+
+
+def _clean(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, float]]:
+    """Per training setting, each rule's mean accuracy with no attack."""
+    runs: dict[tuple, dict[str, list[float]]] = {}
+    for r in rows:
+        if r["attack"] == "none":
+            runs.setdefault(_setting(r), {}).setdefault(r["rule"], []).append(float(r["accuracy"]))
+    return {k: {rule: statistics.fmean(v) for rule, v in by_rule.items()} for k, by_rule in runs.items()}
+
+
+def _setting(row: dict[str, Any]) -> tuple:
+    return row["epochs"], row["batch"], row["partition"]
+
+
+def table(args: argparse.Namespace) -> None:
+    """Per rule and attacked cell: mean accuracy over seeds, the worst seed, and the gaps (of the mean)
+    to clean FedAvg and to the best clean rule at the same training settings; then each rule's
+    typical (median) and worst gap."""
+    rows = list(csv.DictReader(Path(args.csv).open()))
+    clean = _clean(rows)
+    cell_acc: dict[tuple, list[float]] = {}
+    for r in rows:
+        if r["attack"] != "none":
+            cell_acc.setdefault((r["rule"], *_setting(r), r["attack"], r["share"]), []).append(float(r["accuracy"]))
+    print("| rule | epochs | batch | partition | attack | share | accuracy (seeds) | worst seed "
+          "| gap to clean FedAvg | gap to best clean rule |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    gaps: dict[str, list[tuple[float, float, tuple]]] = {}
+    nan = float("nan")
+    for key, accs in sorted(cell_acc.items()):
+        base = clean.get(key[1:4], {})
+        mean = statistics.fmean(accs)
+        to_fedavg = base["fedavg"] - mean if "fedavg" in base else nan
+        to_best = max(base.values()) - mean if base else nan
+        gaps.setdefault(key[0], []).append((to_fedavg, to_best, key))
+        print(f"| {' | '.join(map(str, key))} | {mean:.3f} ({len(accs)}) | {min(accs):.3f} "
+              f"| {to_fedavg:+.3f} | {to_best:+.3f} |")
+    print()
+    for rule, items in gaps.items():
+        for i, against in ((0, "clean FedAvg"), (1, "the best clean rule")):
+            valid = sorted((g[i], g[2]) for g in items if g[i] == g[i])
+            if valid:
+                typical = statistics.median(g for g, _ in valid)
+                print(f"{rule} vs {against}: {len(valid)} cells, median gap {typical:+.3f}, "
+                      f"worst {valid[-1][0]:+.3f} at {valid[-1][1][1:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--base", required=True)
+    r.add_argument("--out", required=True)
+    listed = lambda cast: lambda text: [cast(v) for v in text.split(",")]  # noqa: E731
+    r.add_argument("--rules", type=listed(str), default=["fedavg"])
+    r.add_argument("--epochs", type=listed(int), default=[1, 2, 5])
+    r.add_argument("--batch", type=listed(int), default=[16, 32])
+    r.add_argument("--partitions", type=listed(str), default=["dirichlet-0.1", "dirichlet-0.5", "iid"])
+    r.add_argument("--attacks", type=listed(str), default=list(ATTACKS))
+    r.add_argument("--shares", type=listed(float), default=[0.1, 0.2, 0.3])
+    r.add_argument("--seeds", type=listed(int), default=[7])
+    t = sub.add_parser("table")
+    t.add_argument("csv")
+    args = parser.parse_args()
+    run(args) if args.command == "run" else table(args)
+
+
+if __name__ == "__main__":
+    main()
