@@ -57,7 +57,8 @@ class RandomValidator(MisreportingValidator):
     """Reports uniform noise, drawn from its own scoring seed."""
 
     def misreport(self, scores: dict[str, float], task: RoundTask) -> dict[str, float]:
-        noise = torch.rand(len(scores), generator=torch.Generator().manual_seed(self.score_seed(task)))
+        seed = self.score_seed(task) ^ int(self.address, 16) % 2**63  # its own noise, not the shared seed
+        noise = torch.rand(len(scores), generator=torch.Generator().manual_seed(seed))
         return {t: float(s) for t, s in zip(scores, noise.double().numpy())}
 
 
