@@ -31,7 +31,7 @@ from fedstake.sim.runner import run_scenario
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "validator-consensus.toml"
 SCORERS = ("trust", "loo", "gtg-shapley", "exact-shapley")
-BEHAVIOURS = ("random", "collude")  # lazy-copy and late-copy join once they exist (issue 12 item 2)
+BEHAVIOURS = ("random", "lazy-copy", "collude")  # late-copy joins with commit-reveal (issue 12 item 2)
 
 
 def scenario(scorer: str, seed: int, rounds: int, last: dict | None, overrides: list[str] = ()):
