@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fedstake.econ.rewards import (RULES, allocate, by_samples, proportional, reputation_factor, round_budget,
+from fedstake.econ.rewards import (RULES, agreement_bonds, allocate, by_samples, proportional, reputation_factor, round_budget,
                                    split_budget, validator_rewards)
 from fedstake.errors import ConfigError, ProtocolError
 from fedstake.proof.consensus import consensus
@@ -175,3 +175,18 @@ def test_validator_rewards_need_one_weight_per_distinct_validator():
         validator_rewards(["v0", "v1"], [1.0], 10)
     with pytest.raises(ProtocolError):
         validator_rewards(["v0", "v0"], [1.0, 1.0], 10)
+
+
+def test_agreement_bonds_are_an_ema_so_one_lucky_round_moves_little():
+    steady = {"v:honest": 0.8, "v:lucky": 0.1}
+    after = agreement_bonds(steady, {"v:honest": 0.8, "v:lucky": 1.0, "v:new": 1.0}, ema=0.2)
+    assert after["v:honest"] == pytest.approx(0.8)
+    assert after["v:lucky"] == pytest.approx(0.28) and after["v:new"] == pytest.approx(0.2)
+    assert agreement_bonds({"v:silent": 0.5}, {}, ema=0.2) == {"v:silent": pytest.approx(0.4)}
+    assert agreement_bonds(steady, {"v:lucky": 1.0}, ema=1.0)["v:lucky"] == 1.0  # 1: this round alone
+
+
+@pytest.mark.parametrize("ema", [0.0, -0.1, 1.5])
+def test_agreement_bonds_reject_an_ema_outside_zero_one(ema):
+    with pytest.raises(ConfigError, match="proof.agreement-ema"):
+        agreement_bonds({}, {"v": 1.0}, ema=ema)

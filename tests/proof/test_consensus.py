@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fedstake.errors import ConfigError, LearningError
-from fedstake.proof.consensus import consensus, normalise_rows
+from fedstake.proof.consensus import agreement_with, consensus, normalise_rows
 
 seeds = st.integers(0, 2**32 - 1)
 kappas = st.sampled_from([0.5, 0.25, 1 / 3, 0.6, 2 / 3, 0.75, 1.0]) | st.floats(0.01, 1.0)
@@ -72,7 +72,8 @@ def test_a_worked_example():
     np.testing.assert_allclose(out.consensus, [1 / 6, 1 / 3, 1 / 2])
     np.testing.assert_allclose(out.clipped[2], [1 / 6, 1 / 3, 1 / 6])
     np.testing.assert_allclose(out.validator_trust, [1, 1, 2 / 3])
-    np.testing.assert_allclose(out.validator_weights, [3 / 8, 3 / 8, 1 / 4])
+    np.testing.assert_allclose(out.validator_agreement, [1, 1, 0])  # the third ranks them backwards
+    np.testing.assert_allclose(out.validator_weights, [1 / 2, 1 / 2, 0])
     np.testing.assert_allclose(out.trainer_weights, np.array([1.5, 3, 3.5]) / 8)
 
 
@@ -321,3 +322,13 @@ def test_on_digits_honest_validators_disagree_more_than_the_five_percent_bound_a
         print(f"\ndigits seed {seed}: honest spread {spread:.2f}; shift by honest swap {swap:.3f}, "
               f"random liar {rnd:.3f}, colluding liar {col:.3f}")
     assert spread > 0.5 and swap > 0.05
+
+
+def test_agreement_is_the_correlation_with_the_consensus_clipped_at_zero():
+    """A flat row ranks no one (0); a row ranking trainers as the consensus does agrees fully
+    whatever its level; where the consensus is flat there is nothing to rank and trust decides."""
+    target = np.array([0.1, 0.3, 0.6])
+    rows = np.array([(target + 1 / 3) / 2, [1 / 3, 1 / 3, 1 / 3], [0.6, 0.3, 0.1]])  # the first: another level
+    np.testing.assert_allclose(agreement_with(rows, target, fallback=np.full(3, 0.5)), [1.0, 0.0, 0.0], atol=1e-12)
+    flat = agreement_with(rows, np.full(3, 1 / 3), fallback=np.array([0.9, 1.0, 0.8]))
+    np.testing.assert_array_equal(flat, [0.9, 1.0, 0.8])

@@ -48,6 +48,8 @@ def test_kebab_case_keys_and_groups_are_read(tmp_path):
     ("[task]\nrounds = 3\nsettle-every = 4\n", "task.settle-every"),
     ("[privacy]\ndelta = 2\n", "privacy.delta"),
     ("[[validators]]\nbehaviour = 'sneaky'\n", "validators.0.behaviour"),
+    ("[proof]\nagreement-ema = 0\n", "proof.agreement-ema"),
+    ("[proof]\nagreement-ema = 1.5\n", "proof.agreement-ema"),
     ("[chain]\nbackend = 'solana'\n", "chain.backend"),
 ])
 def test_bad_values_name_their_key(tmp_path, text, key):

@@ -6,7 +6,8 @@ from fedstake.errors import ConfigError
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.scoring import ScoringRules, reward_round
 from fedstake.protocol.validator import Validator
-from fedstake.sim.dishonest_validators import ColludingValidator, RandomValidator, SelfPayingValidator
+from fedstake.sim.dishonest_validators import (ColludingValidator, LazyCopyValidator, RandomValidator,
+                                               SelfPayingValidator)
 
 STAKE = 100
 BY_SAMPLES = ScoringRules(scorer="trust", rule="samples", validator_share=0.0, sybil_defence=False)
@@ -24,7 +25,8 @@ def assess(validator, round_task, round_subs):
 
 
 @pytest.mark.parametrize("behaviour, role", [("honest", Validator), ("self-pay", SelfPayingValidator),
-                                             ("random", RandomValidator), ("collude", ColludingValidator)])
+                                             ("random", RandomValidator), ("collude", ColludingValidator),
+                                             ("lazy-copy", LazyCopyValidator)])
 def test_each_behaviour_is_its_wrapper_of_the_honest_validator(make_validator, behaviour, role):
     validator = make_validator(behaviour=behaviour)
     assert type(validator) is role and isinstance(validator, Validator)
@@ -67,3 +69,13 @@ def _shared(validator, assessment, task):
     return reward_round(BY_SAMPLES, task.round, trainers, {v: [assessment.scores[t] for t in trainers]}, {v: 1},
                         budget=900, samples={a.trainer: a.samples for a in assessment.accepted},
                         reputation={t: 1 for t in trainers}, histories={a.trainer: a.flat for a in assessment.accepted})
+
+
+def test_a_lazy_copier_reports_last_rounds_consensus(make_validator, round_task, round_subs):
+    lazy = make_validator("l", behaviour="lazy-copy")
+    first = assess(lazy, round_task, round_subs)
+    assert set(first.scores.values()) == {1.0}  # no consensus seen yet: a flat guess
+    lazy.conclude(first, _shared(lazy, first, round_task), ledger=RewardLedger(), settles=True)
+    seen = dict(lazy.last)
+    again = assess(lazy, round_task, round_subs)
+    assert again.scores == seen and again.new_params.equal(first.new_params)

@@ -62,10 +62,23 @@ def split_budget(budget: int, *, validator_share: float) -> tuple[int, int]:
 
 
 def validator_rewards(validators: Sequence[str], weights: Sequence[float], budget: int) -> dict[str, int]:
-    """Validators' budget in proportion to their consensus weights (proof.consensus validator_weights)."""
+    """Validators' budget in proportion to their weights (stake x agreement bond, `agreement_bonds`)."""
     if len(validators) != len(weights) or len(set(validators)) != len(validators):
         raise ProtocolError(f"{len(validators)} validators (distinct?) for {len(weights)} consensus weights")
     return proportional(dict(zip(validators, weights)), budget)
+
+
+def agreement_bonds(previous: Mapping[str, float], agreement: Mapping[str, float], *,
+                    ema: float) -> dict[str, float]:
+    """Each validator's agreement accumulated over rounds (Yuma's bonds): an EMA giving this round
+    `ema` of the weight. Validators pay by the bond, so a lucky round moves it by only `ema`, and
+    a validator with no bond yet starts from 0. One who did not report this round keeps its bond,
+    decayed as if it had agreed with nothing; plain float operations in a fixed order, so every
+    validator computes the same bonds."""
+    if not 0 < ema <= 1:
+        raise ConfigError("proof.agreement-ema", f"must be in (0, 1], got {ema}")
+    validators = sorted(set(previous) | set(agreement))
+    return {v: (1 - ema) * previous.get(v, 0.0) + ema * agreement.get(v, 0.0) for v in validators}
 
 
 def reputation_factor(reputation: int) -> Fraction:

@@ -77,7 +77,8 @@ class RoundSummary:
 
 
 def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Mapping[str, Report],
-                   accepted_flats: Mapping[str, torch.Tensor], histories: Mapping[str, torch.Tensor]) -> RoundRewards:
+                   accepted_flats: Mapping[str, torch.Tensor], histories: Mapping[str, torch.Tensor],
+                   bonds: Mapping[str, float]) -> RoundRewards:
     """What every validator computes from everyone's reported scores: the same numbers. Only
     updates a validator could aggregate are paid: a held round pays nobody."""
     trainers = sorted({t for r in reports.values() if r.held is None for t in r.trainers})
@@ -92,7 +93,7 @@ def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Ma
     reputation = dict(zip(trainers, market.reputations_of(trainers))) \
         if terms.scoring.rule == "reputation" else {}  # only that rule reads it
     return reward_round(terms.scoring, round, trainers, reported, stakes, budget=terms.round_budget,
-                        samples=samples, reputation=reputation, histories=merged)
+                        samples=samples, reputation=reputation, histories=merged, bonds=bonds)
 
 
 class ValidatorDesk:
@@ -106,6 +107,7 @@ class ValidatorDesk:
         self.concluded = 0  # the round its outcome is of
         self.ledger = RewardLedger()
         self.histories: dict[str, torch.Tensor] = {}
+        self.bonds: dict[str, float] = {}  # each validator's agreement EMA after the last adopted round
         self.assessment: Assessment | None = None
         self.outcome: RoundOutcome | None = None
         self.rewards: RoundRewards | None = None
@@ -147,7 +149,8 @@ class ValidatorDesk:
         if self.assessment is None:
             raise ProtocolError(f"round {task.round}: concluding before assessing")
         flats = {a.trainer: a.flat for a in self.assessment.accepted}
-        self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories)
+        self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories,
+                                      self.bonds)
         self.outcome = self.validator.conclude(self.assessment, self.rewards, ledger=self.ledger,
                                                settles=self.terms.settles(task.round))
         self.concluded = task.round
@@ -165,10 +168,11 @@ class ValidatorDesk:
         """The round is final with `final`'s result (its own, or another validator's): carry its
         model hash and ledger on, and add this round's accepted updates to the histories. Adopting
         a round twice (a message repeated) changes nothing."""
-        o, _ = self._concluded()
+        o, rewards = self._concluded()
         if self.concluded != self.adopted + 1:
             return
         self.model_hash = final.result.model_hash
+        self.bonds = dict(rewards.validator_bonds)  # computed from the reports everyone shares: the same everywhere
         self.adopted = self.concluded
         if o.result == final.result:
             self.ledger = o.ledger.fork()
@@ -203,7 +207,7 @@ class ValidatorDesk:
         self.adopt(final)
         return mine
 
-    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "assessment", "outcome", "rewards")
+    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "assessment", "outcome", "rewards")
 
     def state(self) -> dict:
         """What it carries between steps, for a node that runs each step in a fresh process:

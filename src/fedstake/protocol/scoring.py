@@ -20,7 +20,7 @@ from eth_utils import keccak
 
 from fedstake.chain.market import ZERO32, scores_leaf
 from fedstake.chain.merkle import MerkleTree
-from fedstake.econ.rewards import allocate, split_budget, validator_rewards
+from fedstake.econ.rewards import agreement_bonds, allocate, split_budget, validator_rewards
 from fedstake.errors import ConfigError
 from fedstake.proof.consensus import consensus
 from fedstake.proof.contribution import contribution_game, exact_shapley, gtg_shapley, leave_one_out, trust_scores
@@ -38,6 +38,7 @@ class ScoringRules:
     scorer: str = "trust"
     utility: str = "loss"
     kappa: float = 0.5
+    agreement_ema: float = 0.2  # weight of this round's agreement in the validators' bonds
     rule: str = "samples"
     validator_share: float = 0.1
     sybil_defence: bool = True
@@ -86,6 +87,7 @@ class RoundRewards:
     trainer_rewards: dict[str, int]
     validator_rewards: dict[str, int]
     scores_root: bytes
+    validator_bonds: dict[str, float] = field(default_factory=dict)  # agreement EMA after this round
 
 
 def reward_round(
@@ -99,27 +101,32 @@ def reward_round(
     samples: Mapping[str, int],
     reputation: Mapping[str, int],
     histories: Mapping[str, torch.Tensor],
+    bonds: Mapping[str, float] | None = None,
 ) -> RoundRewards:
     """Consensus over `reported` (validator -> score per trainer, in `trainers` order), Sybil weights
-    from the trainers' update histories, then the rule's payouts within `budget`."""
+    from the trainers' update histories, then the rule's payouts within `budget`. Validators are paid
+    by stake x bond: `bonds` (the agreement EMA up to last round) moved by this round's agreement."""
     validators = sorted(reported)
     trainer_budget, validator_budget = split_budget(budget, validator_share=rules.validator_share)
     leaves = [scores_leaf(v, scores_hash(round, trainers, reported[v])) for v in validators]
     scores_root = MerkleTree(leaves).root if leaves else ZERO32
     if not trainers:
-        return RoundRewards((), dict(reported), {}, {v: 0.0 for v in validators}, {}, {}, {}, scores_root)
+        return RoundRewards((), dict(reported), {}, {v: 0.0 for v in validators}, {}, {}, {}, scores_root,
+                            dict(bonds or {}))  # a round with nothing to score moves no bond
     matrix = np.clip(np.array([list(reported[v]) for v in validators], dtype=np.float64), 0.0, None)
     agreed = consensus(matrix, [stakes[v] for v in validators], kappa=rules.kappa)
     sybil = _sybil_weights(rules, trainers, histories)
     weighted = {t: float(agreed.consensus[i]) * sybil[t] for i, t in enumerate(trainers)}
     paid = allocate(rules.rule, budget=trainer_budget, accepted=list(trainers), scores=weighted,
                     samples=samples, reputation=reputation)
-    validator_paid = validator_rewards(validators, list(agreed.validator_weights), validator_budget)
+    agreement = {v: float(agreed.validator_agreement[i]) for i, v in enumerate(validators)}
+    new_bonds = agreement_bonds(bonds or {}, agreement, ema=rules.agreement_ema)
+    validator_paid = validator_rewards(validators, [stakes[v] * new_bonds[v] for v in validators], validator_budget)
     return RoundRewards(
         tuple(trainers), {v: list(map(float, reported[v])) for v in validators},
         {t: float(agreed.consensus[i]) for i, t in enumerate(trainers)},
         {v: float(agreed.validator_trust[i]) for i, v in enumerate(validators)},
-        sybil, paid, validator_paid, scores_root,
+        sybil, paid, validator_paid, scores_root, new_bonds,
     )
 
 

@@ -189,9 +189,11 @@ class Validator:
             return task.global_params.clone(), str(exc)
 
     def score_seed(self, task: RoundTask) -> int:
-        """Its own seed for the round's scoring (GTG-Shapley's permutations): fixed by the round
-        seed and its address, so its scores can be recomputed."""
-        return int.from_bytes(task.round_seed[:8], "big") ^ int(self.address, 16) % 2**63
+        """The round's scoring seed (GTG-Shapley's permutations), the same for every validator: drawn
+        from the round seed alone, so honest validators sample the same permutations and their
+        scores differ only by their validation data (with a seed per validator, Monte Carlo noise
+        alone made honest GTG-Shapley vectors disagree). Anyone can recompute it."""
+        return int.from_bytes(task.round_seed[:8], "big") % 2**63
 
     def assess(self, submissions: Sequence[Submission], task: RoundTask, cohort: Mapping[str, int], *,
                min_stake: int, scoring: ScoringRules) -> Assessment:

@@ -83,7 +83,7 @@ class TrainerGroup(_Section):
 class ValidatorGroup(_Section):
     count: int = Field(1, ge=1)
     stake: int = Field(1_000, gt=0, description="whole tokens")
-    behaviour: Literal["honest", "self-pay", "random", "collude"] = "honest"
+    behaviour: Literal["honest", "self-pay", "random", "collude", "lazy-copy"] = "honest"
     colludes_with: int | None = Field(None, ge=0, description="collude: the trainer group it inflates")
 
 
@@ -115,6 +115,8 @@ class ProofConfig(_Section):
     scorer: Literal["trust", "loo", "gtg-shapley", "exact-shapley"] = "trust"
     utility: Literal["loss", "accuracy"] = "loss"
     kappa: float = Field(0.5, gt=0, le=1, description="stake share whose scores the consensus must have")
+    agreement_ema: float = Field(0.2, gt=0, le=1, description="weight of a round's agreement with the consensus "
+                                 "in each validator's bond, which its pay follows (1: this round alone)")
     sybil_defence: bool = Field(True, description="FoolsGold weights on update histories")
     foolsgold_confidence: float = Field(1.0, gt=0)
     clone_similarity: float = Field(0.9, gt=0, le=1, description="residual-history cosine from which an identity "

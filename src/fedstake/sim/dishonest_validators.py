@@ -7,7 +7,9 @@ that differs would only be outvoted) and lies where lying could pay:
   to itself, the proposal the quorum and the disputes exist to stop;
 - random: reports noise for its scores;
 - collude: reports its colluders' scores inflated to the whole cohort's,
-  the liars the stake-weighted score consensus clips.
+  the liars the stake-weighted score consensus clips;
+- lazy-copy: scores nothing itself and reports last round's consensus
+  (Bittensor's weight copying).
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class RandomValidator(MisreportingValidator):
     """Reports uniform noise, drawn from its own scoring seed."""
 
     def misreport(self, scores: dict[str, float], task: RoundTask) -> dict[str, float]:
-        noise = torch.rand(len(scores), generator=torch.Generator().manual_seed(self.score_seed(task)))
+        seed = self.score_seed(task) ^ int(self.address, 16) % 2**63  # its own noise, not the shared seed
+        noise = torch.rand(len(scores), generator=torch.Generator().manual_seed(seed))
         return {t: float(s) for t, s in zip(scores, noise.double().numpy())}
 
 
@@ -72,8 +75,26 @@ class ColludingValidator(MisreportingValidator):
         return {t: total if t in self.colluders else s for t, s in scores.items()}
 
 
+@dataclass
+class LazyCopyValidator(MisreportingValidator):
+    """Reports the consensus it saw last round (a trainer new to it: that consensus's mean; in the
+    first round, before any consensus, the flat guess 1 for everyone)."""
+
+    last: dict[str, float] = field(default_factory=dict, kw_only=True, repr=False)
+
+    def misreport(self, scores: dict[str, float], task: RoundTask) -> dict[str, float]:
+        fill = float(np.mean(list(self.last.values()))) if self.last else 1.0
+        return {t: self.last.get(t, fill) for t in scores}
+
+    def conclude(self, assessment: Assessment, shared: RoundRewards, **kwargs):
+        if shared.consensus:
+            self.last = dict(shared.consensus)
+        return super().conclude(assessment, shared, **kwargs)
+
+
 VALIDATORS: dict[str, type[Validator]] = {
     "honest": Validator, "self-pay": SelfPayingValidator, "random": RandomValidator, "collude": ColludingValidator,
+    "lazy-copy": LazyCopyValidator,
 }
 
 

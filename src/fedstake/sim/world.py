@@ -157,7 +157,8 @@ def _references(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -
 def scoring_rules(scenario: Scenario) -> ScoringRules:
     proof = scenario.proof
     return ScoringRules(
-        scorer=proof.scorer, utility=proof.utility, kappa=proof.kappa, rule=scenario.rewards.rule,
+        scorer=proof.scorer, utility=proof.utility, kappa=proof.kappa, agreement_ema=proof.agreement_ema,
+        rule=scenario.rewards.rule,
         validator_share=scenario.rewards.validator_share, sybil_defence=proof.sybil_defence,
         foolsgold_confidence=proof.foolsgold_confidence, clone_similarity=proof.clone_similarity,
         reference_epochs=proof.reference_epochs,

@@ -143,7 +143,7 @@ def summary_doc(summary: RoundSummary) -> dict[str, Any]:
                "validator_trust": r.validator_trust, "sybil_weights": r.sybil_weights,
                "trainer_rewards": {a: str(v) for a, v in r.trainer_rewards.items()},
                "validator_rewards": {a: str(v) for a, v in r.validator_rewards.items()},
-               "scores_root": _h(r.scores_root)}
+               "scores_root": _h(r.scores_root), "validator_bonds": r.validator_bonds}
     table = json.loads(dumps_rewards(summary.table.entries)) if summary.table and summary.table.entries else None
     return {"accepted": list(summary.accepted), "rejected": [[x.trainer, x.reason] for x in summary.rejected],
             "held": summary.held, "result": result_doc(summary.result), "rewards": rewards,
@@ -156,7 +156,8 @@ def read_summary(doc: Mapping[str, Any]) -> RoundSummary:
     rewards = RoundRewards(tuple(r["trainers"]), {k: list(v) for k, v in r["reported"].items()}, dict(r["consensus"]),
                            dict(r["validator_trust"]), dict(r["sybil_weights"]),
                            {a: int(v) for a, v in r["trainer_rewards"].items()},
-                           {a: int(v) for a, v in r["validator_rewards"].items()}, _b(r["scores_root"]))
+                           {a: int(v) for a, v in r["validator_rewards"].items()}, _b(r["scores_root"]),
+                           dict(r["validator_bonds"]))
     table = None
     if doc["settles"]:
         table = PublishedTable({}, None)
