@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.cluster import HDBSCAN
 
 from fedstake.learn.aggregators.coordinate import median_of_sorted
 from fedstake.learn.aggregators.numerics import check_updates, mean_rows, row_norms, tree_sum
@@ -40,6 +39,8 @@ def majority_cluster(distances: torch.Tensor) -> list[int]:
     HDBSCAN on a precomputed matrix is a deterministic function of the
     distances, which are canonical, so validators agree on the members.
     """
+    from sklearn.cluster import HDBSCAN  # scikit-learn and scipy cost ~0.7 s: only runs that use FLAME load them
+
     n = len(distances)
     if n < 3:
         return list(range(n))
