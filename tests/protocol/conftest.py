@@ -4,7 +4,7 @@ from fedstake.chain.accounts import derive_account
 from fedstake.learn.aggregators import make_aggregator
 from fedstake.proof.screening import ScreeningRules
 from fedstake.protocol.trainer import Trainer
-from fedstake.protocol.validator import Validator
+from fedstake.protocol.validator import Reference, Validator
 from role_kit import kit, reference, round_task, trainer_fields  # noqa: F401  (shared fixtures)
 
 
@@ -18,9 +18,10 @@ def make_trainer(trainer_fields):
 
 @pytest.fixture
 def make_validator(kit, reference):
-    def make(label: str = "validator", aggregator: str = "fedavg", params: dict | None = None) -> Validator:
+    def make(label: str = "validator", aggregator: str = "fedavg", params: dict | None = None, *,
+             own: Reference | None = None, root: Reference | None = None) -> Validator:
         return Validator(derive_account(0, label), ScreeningRules(kit[2], 20.0), make_aggregator(aggregator, params),
-                         reference)
+                         own or reference, root=root)
 
     return make
 

@@ -1,8 +1,10 @@
 import dataclasses
 
+import pytest
 import torch
 
 from fedstake.chain.market import ZERO32
+from fedstake.errors import ProtocolError
 from fedstake.learn.attacks import huge_norm, nan_update, wrong_shape
 from fedstake.proof.codec import encode_update
 from fedstake.proof.commitment import SignedCommitment
@@ -96,6 +98,27 @@ def test_aggregation_is_byte_identical_across_validators(make_trainer, make_vali
     b = evaluate(make_validator("b"), list(reversed(subs)), round_task, cohort)
     assert (a.result.model_hash, a.result.updates_root) == (b.result.model_hash, b.result.updates_root)
     assert a.new_params.numpy().tobytes() == b.new_params.numpy().tobytes()
+
+
+def test_fltrust_validators_with_their_own_data_agree_on_the_task_root_set(make_trainer, make_validator,
+                                                                          round_task, reference):
+    """Each validator scores on its own slice, but FLTrust's root comes from the task's root set, so
+    their aggregates are byte-identical and can reach quorum."""
+    subs = respond([make_trainer(f"t{i}", start=60 * i) for i in range(4)], round_task)
+    cohort = {s.trainer: STAKE for s in subs}
+    own = [dataclasses.replace(reference, x=reference.x[half], y=reference.y[half])
+           for half in (slice(0, len(reference.y) // 2), slice(len(reference.y) // 2, None))]
+    a, b = (evaluate(make_validator(label, "fltrust", own=mine, root=reference), subs, round_task, cohort)
+            for label, mine in zip("ab", own))
+    assert a.new_params.numpy().tobytes() == b.new_params.numpy().tobytes()
+    assert a.result.model_hash == b.result.model_hash and a.held is None
+    assert not torch.equal(a.new_params, round_task.global_params)
+
+
+def test_fltrust_without_the_task_root_set_is_refused(make_trainer, make_validator, round_task):
+    subs = respond([make_trainer(f"t{i}", start=60 * i) for i in range(3)], round_task)
+    with pytest.raises(ProtocolError, match="root set"):
+        evaluate(make_validator(aggregator="fltrust"), subs, round_task, {s.trainer: STAKE for s in subs})
 
 
 def test_robust_aggregators_are_used_as_configured(make_trainer, make_validator, round_task):

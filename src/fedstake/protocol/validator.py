@@ -110,6 +110,10 @@ class Validator:
     stopwatch: Stopwatch = field(default_factory=Stopwatch, repr=False)
     pol: PolRules | None = None
     data_roots: dict[str, bytes] = field(default_factory=dict, repr=False)  # pinned at a trainer's first transcript
+    # The task's root set, FLTrust's trusted data: published by the requester with the task and the
+    # same for every validator, so their root updates, hence their aggregates, agree and reach quorum
+    # (each validator's own slice gave each a different model).
+    root: Reference | None = None
 
     @property
     def address(self) -> str:
@@ -180,9 +184,9 @@ class Validator:
         weights = torch.tensor([float(a.samples) for a in accepted])
         root = None
         if self.aggregator.name == "fltrust":
-            if self.reference is None:
-                raise ProtocolError("fltrust needs the validator's trusted reference data")
-            root = self.reference.update(task, epochs=self.aggregator.params.get("root-epochs"))
+            if self.root is None:
+                raise ProtocolError("fltrust needs the task's root set, its trusted data")
+            root = self.root.update(task, epochs=self.aggregator.params.get("root-epochs"))
         try:
             return task.global_params + self.aggregator(updates, weights, root_update=root), None
         except LearningError as exc:  # e.g. FLTrust's reference gives no direction this round

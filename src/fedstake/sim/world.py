@@ -124,7 +124,7 @@ def _partitions(scenario: Scenario, dataset: Dataset) -> list[torch.Tensor]:
 
 def _trainers(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> tuple[list[Trainer], list]:
     task, seed = scenario.task, scenario.task.seed
-    training = LocalTraining(task.local_epochs, task.batch_size, task.learning_rate, task.proximal_mu)
+    training = _training(scenario)
     privacy = None
     if scenario.privacy is not None:
         privacy = ClientPrivacy(scenario.privacy.clip_norm, scenario.privacy.noise_multiplier, task.clients_per_round)
@@ -145,13 +145,24 @@ def _trainers(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> 
     return trainers, families
 
 
+def _training(scenario: Scenario) -> LocalTraining:
+    task = scenario.task
+    return LocalTraining(task.local_epochs, task.batch_size, task.learning_rate, task.proximal_mu)
+
+
 def _references(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> list[Reference]:
     """Each validator's own slice of the validation split (disjoint, deterministic)."""
-    task, count = scenario.task, sum(g.count for g in scenario.validators)
-    training = LocalTraining(task.local_epochs, task.batch_size, task.learning_rate, task.proximal_mu)
-    order = torch.randperm(len(dataset.y_val), generator=torch.Generator().manual_seed(task.seed))
-    return [Reference(dataset.x_val[part], dataset.y_val[part], module, spec, training)
+    count = sum(g.count for g in scenario.validators)
+    order = torch.randperm(len(dataset.y_val), generator=torch.Generator().manual_seed(scenario.task.seed))
+    return [Reference(dataset.x_val[part], dataset.y_val[part], module, spec, _training(scenario))
             for part in order.tensor_split(count)]
+
+
+def _root_set(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> Reference:
+    """The root set the requester publishes with the task: its whole validation split, the data
+    Flower's server trains FLTrust's root on too. Public to the validators, so an attacker who
+    reads it can aim at it; the price of every validator computing the same aggregate."""
+    return Reference(dataset.x_val, dataset.y_val, module, spec, _training(scenario))
 
 
 def scoring_rules(scenario: Scenario) -> ScoringRules:
@@ -179,7 +190,7 @@ def pol_rules(scenario: Scenario) -> PolRules | None:
     return PolRules(proof.pol_interval, proof.pol_segments, proof.pol_tolerance) if proof.pol else None
 
 
-def _validators(scenario: Scenario, spec: ParamSpec, references: list[Reference],
+def _validators(scenario: Scenario, spec: ParamSpec, references: list[Reference], root: Reference,
                 trainers: list[Trainer]) -> list[tuple[Validator, int]]:
     rules = ScreeningRules(spec, scenario.screening.max_norm)
     out = []
@@ -192,7 +203,8 @@ def _validators(scenario: Scenario, spec: ParamSpec, references: list[Reference]
                 aggregator = DPMean()  # sample weights would break the per-client sensitivity bound
             colluders = _colluders(scenario, trainers, group.colludes_with) if group.behaviour == "collude" else frozenset()
             validator = make_validator(group.behaviour, colluders=colluders, key=f"validators.{g}", account=account,
-                                       rules=rules, aggregator=aggregator, reference=reference, pol=pol_rules(scenario))
+                                       rules=rules, aggregator=aggregator, reference=reference, root=root,
+                                       pol=pol_rules(scenario))
             out.append((validator, group.stake * TOKEN))
     return out
 
@@ -256,7 +268,8 @@ def cast_of(scenario: Scenario) -> Cast:
     genesis = initial_parameters(module, seed=task.seed)
     _check_privacy_fits_screening(scenario, spec)
     trainers, families = _trainers(scenario, dataset, module, spec)
-    validators = _validators(scenario, spec, _references(scenario, dataset, module, spec), trainers)
+    validators = _validators(scenario, spec, _references(scenario, dataset, module, spec),
+                             _root_set(scenario, dataset, module, spec), trainers)
     return Cast(dataset, spec, genesis, trainers, families, validators)
 
 
