@@ -1,9 +1,10 @@
 """The robustness grid of issue 12: every rule over training settings, partitions, attacks and shares.
 
-`fedstake sweep` varies keys of one scenario; a cell here also changes how
-many trainer groups there are (a mix of three attacks is three attacker
-groups), so this driver builds each cell's scenario from a base file and
-runs it with the simulator's own functions. Rows append to a CSV and a cell
+`fedstake sweep` produces the same cells from `[attackers]` (`--vary
+attackers.kinds=... --vary attackers.share=...`); this driver adds the
+rule, the seeds and the partitions (a partition is two keys, kind and
+alpha) as axes of one run, and runs each cell with the simulator's own
+functions. Rows append to a CSV and a cell
 already there is skipped, so a grid can be stopped and resumed.
 
     python benchmarks/robust_grid.py run --base examples/robustness-grid-digits.toml \\
@@ -35,20 +36,13 @@ PARTITIONS = {"dirichlet-0.1": {"partition": "dirichlet", "dirichlet-alpha": 0.1
 FIELDS = ("rule", "epochs", "batch", "partition", "attack", "share", "seed", "accuracy", "seconds")
 
 
-def trainer_groups(total: int, share: float, attack: str) -> list[dict[str, Any]]:
-    """Honest trainers first, then round(share x total) attackers split evenly over the attack's kinds."""
-    kinds = ATTACKS[attack] if attack != "none" else ()
-    attackers = round(share * total) if kinds else 0
-    counts = [attackers // len(kinds) + (i < attackers % len(kinds)) for i in range(len(kinds))]
-    return [{"count": total - attackers}] + [{"count": c, "behaviour": k} for k, c in zip(kinds, counts) if c]
-
-
 def cell_scenario(base: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
-    """The base scenario with one cell's rule, training settings, partition and trainer groups."""
+    """The base scenario with one cell's rule, training settings, partition and `[attackers]`
+    (the config splits the base's honest trainers into the attack's groups)."""
     raw = {**base, "task": {**base["task"], "aggregator": cell["rule"], "local-epochs": cell["epochs"],
                             "batch-size": cell["batch"], "seed": cell["seed"], **PARTITIONS[cell["partition"]]}}
-    total = sum(g["count"] for g in base["trainers"])
-    raw["trainers"] = trainer_groups(total, cell["share"], cell["attack"])
+    if cell["attack"] != "none":
+        raw["attackers"] = {"share": cell["share"], "kinds": "+".join(ATTACKS[cell["attack"]])}
     return raw
 
 

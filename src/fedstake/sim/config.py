@@ -34,6 +34,7 @@ AGGREGATORS = Literal["fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "
 TRAINER_BEHAVIOURS = Literal["honest", "label-flip", "sign-flip", "scaling", "gaussian", "alie", "ipm",
                              "free-rider-zero", "free-rider-noise", "free-rider-stale", "sybil",
                              "skip-half", "wrong-data", "copy", "nan", "wrong-shape", "huge-norm"]
+DEFAULT_TRAINERS = 20  # a scenario without [[trainers]] has one honest group of this many
 ATTACK_PARAMS = ("lambda", "boost", "sigma", "z", "epsilon", "scale", "clones")
 
 
@@ -180,6 +181,58 @@ class CompareConfig(_Section):
     attack_share: float = Field(1 / 3, gt=0, le=1, description="share of a cohort an attacker wants to control")
 
 
+class AttackersConfig(_Section):
+    """A share of the trainers attacking, split evenly over one attack or a mix of several: the
+    robustness grid's cells as two keys a sweep can vary (`--vary attackers.kinds=...`)."""
+
+    share: float = Field(ge=0, lt=1, description="of all trainers, rounded to whole trainers (0: no attackers)")
+    kinds: str = Field(description='one trainer behaviour, or a mix joined by "+", e.g. "sign-flip+scaling"')
+
+
+def split_attackers(raw: dict[str, Any]) -> dict[str, Any]:
+    """The scenario with its `[attackers]` section written out as trainer groups: the honest groups
+    first, shortened from the last one, then one group per kind (the first kinds one larger when
+    the attackers do not divide evenly). The result is an ordinary scenario, so results.json
+    shows the groups that ran and re-reading it gives the same scenario."""
+    if "attackers" not in raw:
+        return raw
+    try:
+        section = AttackersConfig.model_validate(raw["attackers"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(_location(("attackers", *first["loc"])), problem) from None
+    kinds = [k.strip() for k in section.kinds.split("+")]
+    allowed = [b for b in TRAINER_BEHAVIOURS.__args__ if b != "honest"]
+    for kind in kinds:
+        if kind not in allowed:
+            raise ConfigError("attackers.kinds", f"{kind!r} is not an attack; choose from {', '.join(allowed)}")
+    if len(set(kinds)) < len(kinds):
+        raise ConfigError("attackers.kinds", f"{section.kinds!r} names a kind twice")
+    groups = [dict(g) for g in raw.get("trainers", [{"count": DEFAULT_TRAINERS}])]
+    for i, group in enumerate(groups):
+        if group.get("behaviour", "honest") != "honest":
+            raise ConfigError(f"trainers.{i}.behaviour", "[attackers] turns honest trainers into attackers; with it, "
+                              "every [[trainers]] group is honest (write attacker groups yourself, or drop [attackers])")
+    total = sum(int(g.get("count", 0)) for g in groups)
+    attackers = round(section.share * total)
+    if section.share > 0 and attackers == 0:
+        raise ConfigError("attackers.share", f"{section.share:g} of {total} trainers rounds to no attacker")
+    if attackers >= total:
+        raise ConfigError("attackers.share", f"{section.share:g} of {total} trainers leaves no honest trainer")
+    stake = {"stake": groups[-1]["stake"]} if "stake" in groups[-1] else {}
+    left = attackers
+    for group in reversed(groups):
+        taken = min(left, int(group.get("count", 0)))
+        group["count"] = int(group.get("count", 0)) - taken
+        left -= taken
+    counts = [attackers // len(kinds) + (i < attackers % len(kinds)) for i in range(len(kinds))]
+    raw = {k: v for k, v in raw.items() if k != "attackers"}
+    raw["trainers"] = [g for g in groups if g["count"] > 0] + [
+        {"count": c, "behaviour": k, **stake} for k, c in zip(kinds, counts) if c]
+    return raw
+
+
 class PrivacyConfig(_Section):
     clip_norm: float = Field(1.0, gt=0)
     noise_multiplier: float = Field(1.0, gt=0)
@@ -189,7 +242,7 @@ class PrivacyConfig(_Section):
 class Scenario(_Section):
     task: TaskConfig = TaskConfig()
     aggregator: dict[str, float | int | None | dict[str, float | int | None]] = Field(default_factory=dict)
-    trainers: list[TrainerGroup] = Field(default_factory=lambda: [TrainerGroup(count=20)], min_length=1)
+    trainers: list[TrainerGroup] = Field(default_factory=lambda: [TrainerGroup(count=DEFAULT_TRAINERS)], min_length=1)
     validators: list[ValidatorGroup] = Field(default_factory=lambda: [ValidatorGroup()], min_length=1)
     chain: ChainConfig = ChainConfig()
     screening: ScreeningConfig = ScreeningConfig()
@@ -419,7 +472,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 def parse_scenario(raw: dict[str, Any]) -> Scenario:
     """Validate a raw mapping; the first problem becomes a `ConfigError` naming its key."""
     try:
-        return Scenario.model_validate(raw)
+        return Scenario.model_validate(split_attackers(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         original = first.get("ctx", {}).get("error")

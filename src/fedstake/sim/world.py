@@ -150,19 +150,24 @@ def _training(scenario: Scenario) -> LocalTraining:
     return LocalTraining(task.local_epochs, task.batch_size, task.learning_rate, task.proximal_mu)
 
 
+def _validation_order(scenario: Scenario, dataset: Dataset) -> torch.Tensor:
+    return torch.randperm(len(dataset.y_val), generator=torch.Generator().manual_seed(scenario.task.seed))
+
+
 def _references(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> list[Reference]:
     """Each validator's own slice of the validation split (disjoint, deterministic)."""
     count = sum(g.count for g in scenario.validators)
-    order = torch.randperm(len(dataset.y_val), generator=torch.Generator().manual_seed(scenario.task.seed))
     return [Reference(dataset.x_val[part], dataset.y_val[part], module, spec, _training(scenario))
-            for part in order.tensor_split(count)]
+            for part in _validation_order(scenario, dataset).tensor_split(count)]
 
 
 def _root_set(scenario: Scenario, dataset: Dataset, module, spec: ParamSpec) -> Reference:
-    """The root set the requester publishes with the task: its whole validation split, the data
-    Flower's server trains FLTrust's root on too. Public to the validators, so an attacker who
-    reads it can aim at it; the price of every validator computing the same aggregate."""
-    return Reference(dataset.x_val, dataset.y_val, module, spec, _training(scenario))
+    """The root set the requester publishes with the task: its whole validation split (in the
+    order the validators' slices are cut from, so a lone validator's root is its own slice, as
+    before), the data Flower's server trains FLTrust's root on too. Public to the validators, so
+    an attacker who reads it can aim at it; the price of every validator computing one aggregate."""
+    order = _validation_order(scenario, dataset)
+    return Reference(dataset.x_val[order], dataset.y_val[order], module, spec, _training(scenario))
 
 
 def scoring_rules(scenario: Scenario) -> ScoringRules:
