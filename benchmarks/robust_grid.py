@@ -10,12 +10,14 @@ already there is skipped, so a grid can be stopped and resumed.
     python benchmarks/robust_grid.py run --base examples/robustness-grid-digits.toml \\
         --out results/grid-digits.csv --rules centered-clipping,fltrust --seeds 7,8
     python benchmarks/robust_grid.py table results/grid-digits.csv
+    python benchmarks/robust_grid.py from-sweeps --out results/grid.csv results/sweep-a results/sweep-b
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import statistics
 import time
 import tomllib
@@ -83,6 +85,33 @@ def run(args: argparse.Namespace) -> None:
             print(cell, results.final["accuracy"], flush=True)
 
 
+def _sweep_rows(folder: Path) -> Iterator[dict[str, Any]]:
+    """A `fedstake sweep` folder's cells as this driver's rows: the varied keys from each row, the
+    rest from the sweep's resolved base scenario (sweep-grid.json)."""
+    base = json.loads((folder / "sweep-grid.json").read_text())["scenario"]["task"]
+    named = {"+".join(kinds): name for name, kinds in ATTACKS.items()}
+    for row in json.loads((folder / "sweep.json").read_text()):
+        vary = row["vary"]
+        task = lambda key: vary.get(f"task.{key}", base[key])  # noqa: E731
+        partition = str(task("partition"))
+        if partition == "dirichlet":
+            partition = f"dirichlet-{float(task('dirichlet-alpha')):g}"
+        kinds, share = vary.get("attackers.kinds"), float(vary.get("attackers.share", 0))
+        attack = named.get(kinds, kinds) if kinds and share > 0 else "none"
+        yield {"rule": task("aggregator"), "epochs": int(task("local-epochs")), "batch": int(task("batch-size")),
+               "partition": partition, "attack": attack, "share": share if attack != "none" else 0.0,
+               "seed": int(base["seed"]), "accuracy": f"{row['final_accuracy']:.4f}", "seconds": ""}
+
+
+def from_sweeps(args: argparse.Namespace) -> None:
+    """Write the rows of `fedstake sweep` folders as one CSV that `table` reads."""
+    with Path(args.out).open("w", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        writer.writeheader()
+        for folder in args.folders:
+            writer.writerows(_sweep_rows(Path(folder)))
+
+
 def _clean(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, float]]:
     """Per training setting, each rule's mean accuracy with no attack."""
     runs: dict[tuple, dict[str, list[float]]] = {}
@@ -145,8 +174,11 @@ def main() -> None:
     r.add_argument("--seeds", type=listed(int), default=[7])
     t = sub.add_parser("table")
     t.add_argument("csv")
+    w = sub.add_parser("from-sweeps", help="the rows of fedstake sweep folders as one CSV")
+    w.add_argument("--out", required=True)
+    w.add_argument("folders", nargs="+")
     args = parser.parse_args()
-    run(args) if args.command == "run" else table(args)
+    {"run": run, "table": table, "from-sweeps": from_sweeps}[args.command](args)
 
 
 if __name__ == "__main__":
