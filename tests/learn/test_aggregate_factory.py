@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fedstake.errors import ConfigError, LearningError
-from fedstake.learn.aggregators import AGGREGATOR_NAMES, make_aggregator
+from fedstake.learn.aggregators import AGGREGATOR_NAMES, fltrust, make_aggregator
 
 DEFAULTS = {
     "fedavg": {},
@@ -20,7 +20,7 @@ DEFAULTS = {
     "trimmed-mean": {"attacker-share": 0.3, "trim-fraction": None},
     "bulyan": {"attacker-share": 0.3, "assumed-malicious": None},
     "norm-bound": {"norm-bound": 3.0},
-    "fltrust": {"root-epochs": 5},
+    "fltrust": {"root-epochs": 5, "server-momentum": 0.9},
     "flame": {},
     "centered-clipping": {"attacker-share": 0.3, "iterations": 3, "clip-radius": None},
 }
@@ -126,3 +126,23 @@ def test_fltrust_gets_the_root_update_through_the_call():
     with pytest.raises(LearningError, match="root update"):
         agg(updates, weights)
     assert agg(updates, weights, root_update=updates[0]).shape == (6,)
+
+
+def test_fltrust_without_momentum_is_the_papers_step_byte_for_byte():
+    agg = make_aggregator("fltrust", {"server-momentum": 0})
+    for seed in range(3):
+        updates, weights = _round(seed)
+        root = updates.mean(0) + 0.1
+        assert agg(updates, weights, root_update=root).numpy().tobytes() == \
+            fltrust(updates, root_update=root).numpy().tobytes()
+
+
+def test_fltrust_with_momentum_adds_this_rounds_aggregate_to_the_decayed_last_step():
+    agg = make_aggregator("fltrust", {"server-momentum": 0.5})
+    first, second = _round(0), _round(1)
+    step1 = agg(*first, root_update=first[0].mean(0))
+    step2 = agg(*second, root_update=second[0].mean(0))
+    expected = 0.5 * fltrust(first[0], root_update=first[0].mean(0)).double() + \
+        fltrust(second[0], root_update=second[0].mean(0)).double()
+    assert torch.equal(step1, fltrust(first[0], root_update=first[0].mean(0)))
+    assert torch.allclose(step2.double(), expected, atol=1e-7)

@@ -103,7 +103,6 @@ _RULES: dict[str, tuple[type, Apply]] = {
     "bulyan": (ByzantineSettings, lambda s, u, w, r: bulyan(
         u, assumed_malicious=s.malicious(len(u), most=_bulyan_most(u)))),
     "norm-bound": (NormBoundSettings, lambda s, u, w, r: norm_bounded_mean(u, w, norm_bound=s.norm_bound)),
-    "fltrust": (FLTrustSettings, lambda s, u, w, r: fltrust(u, root_update=r)),
     "flame": (NoSettings, lambda s, u, w, r: flame(u)),
 }
 
@@ -115,7 +114,17 @@ _OPTIMISERS: dict[str, tuple[type, Callable[..., Any]]] = {
     "fedadagrad": (AdagradSettings, adagrad_step),
 }
 
-AGGREGATOR_NAMES: tuple[str, ...] = (*_RULES, "centered-clipping", *_OPTIMISERS)
+AGGREGATOR_NAMES: tuple[str, ...] = (*_RULES, "fltrust", "centered-clipping", *_OPTIMISERS)
+
+
+def _fltrust(settings: FLTrustSettings) -> ServerOptimizer:
+    """FLTrust's aggregate as FedAvgM's pseudo-gradient; with momentum 0, FLTrust's own step."""
+    def delta(updates: torch.Tensor, weights: torch.Tensor, root: torch.Tensor | None) -> torch.Tensor:
+        check_weights("fltrust", weights, len(check_updates("fltrust", updates)))
+        return fltrust(updates, root_update=root)
+
+    step = partial(momentum_step, server_learning_rate=1.0, momentum=settings.server_momentum)
+    return ServerOptimizer("fltrust", settings, step, delta)
 
 
 def make_aggregator(name: str, params: Mapping[str, float | int | None] | None = None) -> Aggregator:
@@ -130,6 +139,8 @@ def make_aggregator(name: str, params: Mapping[str, float | int | None] | None =
         return Rule(name, settings_from(cls, name, params), apply)
     if name == "centered-clipping":
         return CenteredClipping(settings_from(ClippingSettings, name, params))
+    if name == "fltrust":
+        return _fltrust(settings_from(FLTrustSettings, name, params))
     if name in _OPTIMISERS:
         cls, step = _OPTIMISERS[name]
         settings = settings_from(cls, name, params)

@@ -1,7 +1,8 @@
 """Server optimisers: FedAvgM, FedAdam, FedYogi, FedAdagrad (Reddi et al. 2021, Algorithm 2).
 
 The round's sample-weighted FedAvg delta is a pseudo-gradient the server
-feeds to its own optimiser. The maths are pure step functions,
+feeds to its own optimiser (or, for FLTrust with server momentum, FLTrust's
+aggregate: a robust rule's output is a pseudo-gradient too). The maths are pure step functions,
 (state, delta) -> (new state, update); `ServerOptimizer` holds the
 settings and the state between rounds. As in the paper, m starts at 0,
 v at tau^2, and there is no Adam bias correction (Flower 1.41's FedAdam
@@ -29,6 +30,8 @@ class ServerState:
 
 
 Step = Callable[[ServerState | None, torch.Tensor], tuple[ServerState, torch.Tensor]]
+# The round's pseudo-gradient from (updates, weights, root update): FedAvg's by default.
+Delta = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
 def _delta(state: ServerState | None, delta: torch.Tensor) -> torch.Tensor:
@@ -84,11 +87,12 @@ class ServerOptimizer:
     instance and call it exactly once per aggregated round.
     """
 
-    def __init__(self, name: str, settings: object, step: Step) -> None:
+    def __init__(self, name: str, settings: object, step: Step, delta: Delta | None = None) -> None:
         self.name = name
         self.settings = settings
         self.state: ServerState | None = None
         self._step = step
+        self._delta = delta or (lambda updates, weights, root: fedavg(updates, weights, rule=name))
         self.min_updates = 1
 
     @property
@@ -97,6 +101,7 @@ class ServerOptimizer:
 
     def __call__(self, updates: torch.Tensor, weights: torch.Tensor, *,
                  root_update: torch.Tensor | None = None) -> torch.Tensor:
-        """The server's update for this round; `root_update` is ignored."""
-        self.state, update = self._step(self.state, fedavg(updates, weights, rule=self.name))
+        """The server's update for this round, from the round's pseudo-gradient (FedAvg's delta, or
+        the robust rule's this optimiser wraps, which may use `root_update`)."""
+        self.state, update = self._step(self.state, self._delta(updates, weights, root_update))
         return update

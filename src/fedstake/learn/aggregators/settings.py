@@ -170,6 +170,10 @@ class FLTrustSettings(_Checked):
     0.19 with no attack), since every update is rescaled to the root's norm (README, robustness)."""
 
     root_epochs: int | None = _whole(5, low=1, optional=True)
+    # FedAvgM's momentum over FLTrust's aggregates (0: the paper's FLTrust). Each step is bounded by the
+    # root's norm, so FLTrust alone moves no further per round than its root; momentum lets the honest
+    # direction build up over rounds, which the attackers' bounded share cannot (README, robustness).
+    server_momentum: float = _real(0.9, low=0, high=1)
 
 
 @dataclass(frozen=True)
