@@ -37,6 +37,7 @@ from fedstake.protocol.settlement import ValidatorSettlement
 from fedstake.protocol.scoring import ScoringRules
 from fedstake.protocol.trainer import Trainer
 from fedstake.protocol.validator import Reference, Validator
+from fedstake.sim.asks import ask_book
 from fedstake.sim.config import Scenario
 from fedstake.sim.dishonest_trainers import make_trainer
 from fedstake.sim.dishonest_validators import make_validator
@@ -277,7 +278,8 @@ def task_terms(scenario: Scenario, task_id: int) -> TaskTerms:
     return TaskTerms(task_id=task_id, rounds=task.rounds, settle_every=task.settle_every,
                      cohort_size=task.clients_per_round, min_stake=scenario.chain.min_stake * TOKEN,
                      round_budget=round_budget(task.budget * TOKEN, task.rounds), scoring=scoring_rules(scenario),
-                     reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario))
+                     reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario),
+                     pricing=task.pricing)
 
 
 def build_world(scenario: Scenario) -> World:
@@ -323,6 +325,8 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),
                          num_params=spec.size, round_budget=terms.round_budget)
+        if terms.auctioned:  # the trainers publish their asks before round 1
+            session.asks = ask_book(scenario, edge, trainers, task_id=task_id, domain=session.domain)
     world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers,
                   _behaviours(scenario, trainers, validators), families, stakes, task_id, session, genesis_hash, edge,
                   deployment_block=deployment_block)
