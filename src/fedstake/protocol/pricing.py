@@ -11,6 +11,7 @@ critical price out of the trainers' part of the round's budget; the rest stays i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
 from fedstake.chain.eip712 import Domain
@@ -51,7 +52,7 @@ class ContributionRecord:
             self.totals[trainer] = self.totals.get(trainer, 0) + round(relative * CONTRIBUTION_SCALE)
             self.rounds[trainer] = self.rounds.get(trainer, 0) + 1
 
-    def factor(self, trainer: str):
+    def factor(self, trainer: str) -> Fraction:
         return contribution_factor(self.totals.get(trainer, 0), self.rounds.get(trainer, 0))
 
 
