@@ -28,6 +28,7 @@ from fedstake.learn.train import LocalTraining
 from fedstake.proof.codec import model_hash, params_bytes
 from fedstake.proof.pol import PolRules
 from fedstake.proof.screening import ScreeningRules
+from fedstake.protocol.asks import SignedAsk
 from fedstake.protocol.clock import SimulatedClock
 from fedstake.protocol.ledger import PublishedTable
 from fedstake.protocol.requester import Requester
@@ -69,6 +70,7 @@ class World:
     deployment_block: int = 0  # at or before the first contract's creation (the manifest's)
     tables: dict[int, PublishedTable] = field(default_factory=dict)  # round -> the table it settled
     models: dict[bytes, bytes] = field(default_factory=dict)  # model hash -> canonical bytes, every round's
+    asks: dict[int, tuple[SignedAsk, ...]] = field(default_factory=dict)  # round -> the asks that bid (auction)
 
     def keep_model(self, flat: torch.Tensor) -> bytes:
         """Keep a global model's canonical bytes for publishing; returns its hash (the chain's)."""
