@@ -25,6 +25,25 @@ def markets(draw, max_bidders=12):
     return bids, budget, cap
 
 
+def _prefix(order):
+    out = [Fraction(0)]
+    for b in order:
+        out.append(out[-1] + b.quality)
+    return out
+
+
+def _linear_critical_price(bid, others, budget, cap):
+    """The reference: every stretch of asks in turn (t others ahead), the best ask winning in it."""
+    best, ahead = Fraction(0), Fraction(0)
+    for t in range(min(len(others), cap - 1) + 1):
+        share = budget * bid.quality / (ahead + bid.quality)
+        if t < len(others):
+            share = min(share, others[t].ratio * bid.quality)
+            ahead += others[t].quality
+        best = max(best, share)
+    return best
+
+
 def _utility(bids, i, ask, cost, budget, cap):
     played = [b if j != i else Bid(b.bidder, ask, b.quality) for j, b in enumerate(bids)]
     out = reverse_auction(played, budget=budget, cap=cap)
@@ -60,8 +79,9 @@ def test_the_critical_price_is_the_threshold_of_winning(market, data):
     bids, budget, cap = market
     i = data.draw(st.integers(0, len(bids) - 1))
     bid = bids[i]
-    others = ranked(bids[:i] + bids[i + 1:])
-    threshold = critical_price(bid, others, budget, cap)
+    order = ranked(bids)
+    threshold = critical_price(order, _prefix(order), order.index(bid), budget, cap)
+    assert threshold == _linear_critical_price(bid, ranked(bids[:i] + bids[i + 1:]), budget, cap)
 
     def wins(ask):
         played = bids[:i] + [Bid(bid.bidder, ask, bid.quality)] + bids[i + 1:]
@@ -112,3 +132,15 @@ def test_no_budget_or_no_seats_selects_nobody():
 def test_malformed_bids_are_refused(bids, problem):
     with pytest.raises(ProtocolError, match=problem):
         reverse_auction(bids, budget=10, cap=1)
+
+
+@settings(max_examples=60)
+@given(markets(max_bidders=40))
+def test_the_binary_search_finds_the_linear_scans_critical_price_for_every_bidder(market):
+    bids, budget, cap = market
+    order = ranked(bids)
+    prefix = _prefix(order)
+    for i, bid in enumerate(order):
+        others = order[:i] + order[i + 1:]
+        assert critical_price(order, prefix, i, budget, max(cap, 1)) == \
+            _linear_critical_price(bid, others, budget, max(cap, 1))

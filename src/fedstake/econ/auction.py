@@ -82,22 +82,36 @@ def winner_count(order: Sequence[Bid], budget: int, cap: int) -> int:
     return min(len(order), cap)
 
 
-def critical_price(bid: Bid, others: Sequence[Bid], budget: int, cap: int) -> Fraction:
-    """The supremum of the asks with which `bid` wins against `others` (ranked, without it).
+def critical_price(order: Sequence[Bid], prefix: Sequence[Fraction], i: int, budget: int, cap: int) -> Fraction:
+    """The supremum of the asks with which `order[i]` wins, the others' asks fixed (`prefix[t]`
+    is the quality of `order[:t]`).
 
     Asking so that t others rank ahead of it, it wins iff t < cap and its ask is at most
-    budget * q / (Q_t + q), Q_t the first t others' quality; within that stretch of asks the
-    best is the smaller of that share and the ask that would let the (t+1)-th pass it.
+    share(t) = budget * q / (Q_t + q), Q_t the first t others' quality; within that stretch of
+    asks the best is the smaller of share(t) and reach(t) = q x the (t+1)-th other's ratio, the
+    ask at which that one would pass it. reach rises with t and share falls, so the best of
+    the smaller is where they cross: a binary search, O(log n) per winner.
     """
-    best, ahead = Fraction(0), Fraction(0)
-    for t in range(min(len(others), cap - 1) + 1):
-        share = budget * bid.quality / (ahead + bid.quality)
-        if t < len(others):
-            share = min(share, others[t].ratio * bid.quality)
-        best = max(best, share)
-        if t < len(others):
-            ahead += others[t].quality
-    return best
+    bid, others = order[i], len(order) - 1
+    last = min(others, cap - 1)  # the most others it may have ahead and still sit within the cap
+
+    def reach(t: int) -> Fraction | None:  # None: no other left to pass it
+        return None if t >= others else order[t if t < i else t + 1].ratio * bid.quality
+
+    def share(t: int) -> Fraction:
+        ahead = prefix[t] if t <= i else prefix[t + 1] - bid.quality
+        return budget * bid.quality / (ahead + bid.quality)
+
+    low, high = 0, last + 1  # the first t in [0, last] where reach(t) >= share(t), or last + 1
+    while low < high:
+        mid = (low + high) // 2
+        r = reach(mid)
+        if r is None or r >= share(mid):
+            high = mid
+        else:
+            low = mid + 1
+    below = reach(low - 1) if low > 0 else Fraction(0)  # the best while reach is the smaller
+    return max(below, share(low)) if low <= last else below
 
 
 def reverse_auction(bids: Sequence[Bid], *, budget: int, cap: int) -> AuctionOutcome:
@@ -106,11 +120,12 @@ def reverse_auction(bids: Sequence[Bid], *, budget: int, cap: int) -> AuctionOut
         raise ProtocolError(f"auction: budget {budget} and cap {cap} must be >= 0")
     order = ranked(bids)
     count = winner_count(order, budget, cap)
+    prefix = [Fraction(0)]
+    for bid in order:
+        prefix.append(prefix[-1] + bid.quality)
     winners = order[:count]
-    payments = {}
-    for i, bid in enumerate(winners):
-        others = order[:i] + order[i + 1:]
-        payments[bid.bidder] = int(critical_price(bid, others, budget, cap))  # floor: never above the threshold
+    payments = {b.bidder: int(critical_price(order, prefix, i, budget, cap))  # floor: never above the threshold
+                for i, b in enumerate(winners)}
     return AuctionOutcome(tuple(b.bidder for b in winners), payments)
 
 
