@@ -24,10 +24,10 @@ from fedstake.chain.market import TaskMarket
 from fedstake.chain.staking import StakeRegistry
 from fedstake.errors import ProtocolError
 from fedstake.proof.reveal import SegmentReveal
+from fedstake.protocol.asks import AskBook
 from fedstake.protocol.audit import AuditRecord, Auditor
 from fedstake.protocol.clock import Clock
 from fedstake.protocol.cohort import select_cohort, selection_weight
-from fedstake.protocol.asks import AskBook
 from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
