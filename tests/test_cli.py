@@ -138,6 +138,20 @@ def test_the_names_simulate_declares_are_the_names_it_writes(tmp_path):
     assert written == {name.rstrip("/") for name in (*RUN_FILES, *REPORT_FILES, *ARTIFACT_NAMES)}
 
 
+def test_a_reverse_auction_run_also_publishes_the_asks_it_declares(tmp_path):
+    from fedstake.protocol.store import ArtifactStore
+    from fedstake.sim.outdir import MARKER
+
+    auction = ["--set", "task.pricing=reverse-auction", "--set", "edge.deadline=300"]
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "run"), *TINY, *auction])
+    assert result.exit_code == 0, result.output
+    assert "asks" in {p.name for p in (tmp_path / "run").iterdir()} - {MARKER}
+    store, rounds = ArtifactStore(tmp_path / "run"), json.loads((tmp_path / "run" / "results.json").read_text())["rounds"]
+    for row in rounds:
+        bidders = [a.trainer for a in store.get_asks(row["round"])]
+        assert len(bidders) == 4 and set(row["selected"]) <= set(bidders)
+
+
 @pytest.mark.parametrize("where", ["/proc/fedstake-run", "x" * 300])
 def test_an_out_the_os_refuses_fails_at_the_claim_in_one_line(tmp_path, where):
     result = runner.invoke(app, ["simulate", "-o", str(tmp_path / where), *TINY])

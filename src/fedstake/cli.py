@@ -133,12 +133,12 @@ def simulate(
     """Run a scenario on its chain and write results, plots, a report and the model."""
     from fedstake.sim.config import load_scenario
     from fedstake.sim.preflight import preflight
-    from fedstake.sim.publish import ARTIFACT_NAMES
+    from fedstake.sim.publish import artifact_names
     from fedstake.sim.report import REPORT_FILES
     from fedstake.sim.results import RUN_FILES
 
     scenario = _checked(lambda: load_scenario(config, set_))
-    outdir = _claim(out, "simulate", force, (*RUN_FILES, *REPORT_FILES, *ARTIFACT_NAMES))
+    outdir = _claim(out, "simulate", force, (*RUN_FILES, *REPORT_FILES, *artifact_names(scenario)))
     _checked(lambda: preflight(scenario))
     import torch
 

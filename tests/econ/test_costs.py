@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fedstake.econ.costs import Prices, bandwidth_cost, energy_cost
+from fedstake.econ.costs import Prices, bandwidth_cost, energy_cost, true_cost
 from fedstake.edge.work import Usage
 from fedstake.errors import ConfigError
 
@@ -45,3 +45,17 @@ def test_negative_prices_name_their_key(kwargs, key):
     with pytest.raises(ConfigError) as raised:
         Prices(**kwargs)
     assert raised.value.key == key
+
+
+def test_a_true_cost_is_spending_plus_reservation_in_base_units_rounded_up():
+    prices = Prices(energy_per_kwh=0.5, bandwidth_per_gb=4.0)
+    assert true_cost(usage(nbytes=250_000_000), prices, reservation=0.5) == 15 * 10**17
+    assert true_cost(usage(nbytes=10**9), prices) == 4 * 10**18
+    assert true_cost(usage(nbytes=1, metered=False), prices) == 0
+    tiny = true_cost(usage(joules=1e-20), prices)
+    assert tiny == 1  # far below a base unit, still a cost: rounded up, never to nothing
+
+
+def test_a_negative_reservation_is_refused():
+    with pytest.raises(ConfigError, match="costs.reservation"):
+        true_cost(usage(), Prices(), reservation=-1)

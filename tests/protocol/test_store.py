@@ -1,6 +1,8 @@
 """A run directory's published artifacts: models stored under their keccak256 and tables
 under their round, each re-checked when read back, whoever altered the file."""
 
+import re
+
 import pytest
 
 from fedstake.chain.accounts import derive_account
@@ -10,7 +12,7 @@ from fedstake.learn.models import ParamSpec, build_model, initial_parameters
 from fedstake.proof.codec import model_hash, params_bytes
 from fedstake.protocol.desk import Report
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
-from fedstake.protocol.store import ArtifactStore, is_published_name, model_name, scores_name, table_name
+from fedstake.protocol.store import ArtifactStore, asks_name, is_published_name, model_name, scores_name, table_name
 
 TOKEN = 10**18
 
@@ -102,6 +104,7 @@ def test_a_validators_score_vector_is_published_as_it_reported_it(store):
 
 
 @pytest.mark.parametrize("name", ["manifest.json", "tables/round-1.json", "tables/round-120.json", "scores/round-3.json",
+                                  "asks/round-4.json",
                                   "models/0x" + "0f" * 32 + ".safetensors"])
 def test_published_names(name):
     assert is_published_name(name)
@@ -120,3 +123,28 @@ def test_names_refuse_impossible_rounds_and_hashes():
         table_name(0)
     with pytest.raises(ValueError, match="32 bytes"):
         model_name(b"\x01" * 20)
+
+
+def test_the_asks_of_a_round_are_published_as_signed_and_read_back(store):
+    from fedstake.chain.eip712 import Domain
+    from fedstake.protocol.asks import Ask, sign_ask
+
+    domain, trainer = Domain("fedstake", "1", 31337, "0x" + "ab" * 20), derive_account(0, "trainer")
+    signed = [sign_ask(Ask(1, trainer.address, 3 * TOKEN + 1, 40, 1, 9), domain, trainer)]
+    path = store.put_asks(2, signed)
+    assert path == store.root / asks_name(2) and is_published_name(asks_name(2))
+    assert '"price": "3000000000000000001"' in path.read_text()  # above 2**53: a decimal string, for JS readers
+    assert store.get_asks(2) == signed
+
+
+@pytest.mark.parametrize("doc, where", [
+    ('{"round": 2}', "asks: not a list"),
+    ('{"asks": [{"task_id": "1"}]}', "asks[0]: not a signed ask"),
+    ('{"asks": [{"task_id": "1", "trainer": "0x", "price": "x", "samples": "1", "first_round": "1", '
+     '"last_round": "1", "signature": "0x"}]}', "asks[0]: not a signed ask"),
+])
+def test_a_malformed_asks_file_is_refused_naming_the_entry(store, doc, where):
+    (store.root / "asks").mkdir()
+    (store.root / asks_name(2)).write_text(doc)
+    with pytest.raises(ArtifactError, match=re.escape(where)):
+        store.get_asks(2)

@@ -85,3 +85,14 @@ def test_scenarios_are_frozen():
     scenario = load_scenario(None)
     with pytest.raises(Exception):
         scenario.task.rounds = 5
+
+
+@pytest.mark.parametrize("given, problem", [
+    ("task.pricing=auction", "'auction' is not allowed"),
+    ("trainers.0.ask-factor=0", "greater than 0"),
+    ("trainers.0.ask-factor=-1", "greater than 0"),
+])
+def test_pricing_keys_are_checked_naming_the_field(given, problem):
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(None, ["edge.deadline=300", "task.pricing=reverse-auction", given])
+    assert caught.value.key == given.split("=")[0] and problem in caught.value.problem

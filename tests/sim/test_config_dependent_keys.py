@@ -56,6 +56,8 @@ SECTION_PAIRS = [
     # a value that needs another key: checked since before issue 12, named here with the rest
     ("costs.participation=rational", "[edge]", [], [EDGE]),
     ("rewards.rule=loo", "proof.scorer", [], ["proof.scorer=loo"]),
+    ("task.pricing=reverse-auction", "[edge]", [], [EDGE]),
+    ("trainers.0.ask-factor=2", "task.pricing", [EDGE], [EDGE, "task.pricing=reverse-auction"]),
 ]
 
 

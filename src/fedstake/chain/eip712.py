@@ -78,3 +78,14 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     except Exception as exc:  # coincurve raises ValueError or its own Exception
         raise SignatureError(f"signature does not recover: {exc}") from exc
     return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
+
+
+ASK_TYPE = "Ask(uint256 task,address trainer,uint256 price,uint256 samples,uint256 firstRound,uint256 lastRound)"
+ASK_FIELDS = ("uint256", "address", "uint256", "uint256", "uint256", "uint256")
+
+
+def ask_struct_hash(task_id: int, trainer: str, price: int, samples: int, first_round: int, last_round: int) -> bytes:
+    """hashStruct of a trainer's ask: its price per round (base units) for `samples`, in rounds
+    first_round..last_round of one task. Signed under the TaskMarket's domain like a commitment,
+    so an ask is bound to one chain, one market and one task."""
+    return struct_hash(ASK_TYPE, ASK_FIELDS, [task_id, trainer, price, samples, first_round, last_round])

@@ -17,13 +17,16 @@ The econ layer imports `fedstake.edge` (for `Usage`); edge never imports econ.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from fedstake.edge.work import Usage
 from fedstake.errors import ConfigError
 
 JOULES_PER_KWH = 3.6e6
 BYTES_PER_GB = 1e9
+BASE_UNITS = 10**18  # per token
 
 
 def energy_cost(joules: float, *, price_per_kwh: float) -> float:
@@ -56,3 +59,13 @@ class Prices:
     def cost(self, usage: Usage) -> float:
         """Tokens a round with this usage costs its device."""
         return self.energy(usage) + self.bandwidth(usage)
+
+
+def true_cost(usage: Usage, prices: Prices, *, reservation: float = 0.0) -> int:
+    """A device's true cost of a round in base units, rounded up: what it spends at these prices
+    plus the reservation utility it needs above that to take part at all (its opportunity cost).
+    An honest trainer asks exactly this in a reverse auction."""
+    if not reservation >= 0:
+        raise ConfigError("costs.reservation", "must be >= 0")
+    tokens = Fraction(prices.cost(usage)) + Fraction(reservation)
+    return math.ceil(tokens * BASE_UNITS)

@@ -26,6 +26,7 @@ from fedstake.proof.pol import PolRules
 from fedstake.proof.sealing import open_sealed
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
+from fedstake.protocol.pricing import ContributionRecord, RoundAuction, auction_budget, check_pricing, run_auction
 from fedstake.protocol.scoring import RoundRewards, ScoringRules, reward_round
 from fedstake.protocol.settlement import LocalPort, SettlementPort, ValidatorSettlement
 from fedstake.protocol.validator import Assessment, Rejection, RoundOutcome, Validator
@@ -44,6 +45,14 @@ class TaskTerms:
     scoring: ScoringRules = field(default_factory=ScoringRules)
     reputation_selection: bool = True
     pol: PolRules | None = None
+    pricing: str = "fixed"  # or "reverse-auction": the cohort and its prices from the trainers' asks
+
+    def __post_init__(self) -> None:
+        check_pricing(self.pricing)
+
+    @property
+    def auctioned(self) -> bool:
+        return self.pricing == "reverse-auction"
 
     def settles(self, round: int) -> bool:
         return round % self.settle_every == 0 or round == self.rounds
@@ -78,9 +87,10 @@ class RoundSummary:
 
 def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Mapping[str, Report],
                    accepted_flats: Mapping[str, torch.Tensor], histories: Mapping[str, torch.Tensor],
-                   bonds: Mapping[str, float]) -> RoundRewards:
+                   bonds: Mapping[str, float], auction: RoundAuction | None = None) -> RoundRewards:
     """What every validator computes from everyone's reported scores: the same numbers. Only
-    updates a validator could aggregate are paid: a held round pays nobody."""
+    updates a validator could aggregate are paid: a held round pays nobody. A reverse-auction
+    round pays its winners' prices (`auction`, which every validator re-runs itself)."""
     trainers = sorted({t for r in reports.values() if r.held is None for t in r.trainers})
     missing = [t for t in trainers if t not in accepted_flats]
     if missing:  # screening is deterministic: honest validators accept the same updates
@@ -93,7 +103,8 @@ def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Ma
     reputation = dict(zip(trainers, market.reputations_of(trainers))) \
         if terms.scoring.rule == "reputation" else {}  # only that rule reads it
     return reward_round(terms.scoring, round, trainers, reported, stakes, budget=terms.round_budget,
-                        samples=samples, reputation=reputation, histories=merged, bonds=bonds)
+                        samples=samples, reputation=reputation, histories=merged, bonds=bonds,
+                        prices=auction.prices if auction else None, ask_leaves=auction.leaves() if auction else ())
 
 
 class ValidatorDesk:
@@ -111,6 +122,8 @@ class ValidatorDesk:
         self.assessment: Assessment | None = None
         self.outcome: RoundOutcome | None = None
         self.rewards: RoundRewards | None = None
+        self.contributions = ContributionRecord()  # past consensus scores, as adopted (auction quality)
+        self.auction: RoundAuction | None = None
 
     @property
     def address(self) -> str:
@@ -123,6 +136,8 @@ class ValidatorDesk:
             raise ProtocolError(f"round {task.round}: asked to start from model 0x{task.model_hash.hex()}, but the "
                                 f"last final model is 0x{self.model_hash.hex()}")
         opened, unopened = self._open(submissions)
+        if self.terms.auctioned:
+            opened, unopened = self._check_auction(task, cohort, opened, unopened)
         assessment = self.validator.assess(opened, task, cohort, min_stake=self.terms.min_stake,
                                            scoring=self.terms.scoring)
         self.assessment = dataclasses.replace(assessment, rejected=assessment.rejected + tuple(unopened))
@@ -144,13 +159,31 @@ class ValidatorDesk:
                 unopened.append(Rejection(sub.trainer, str(exc)))
         return opened, unopened
 
+    def _check_auction(self, task: RoundTask, cohort: Mapping[str, int], opened: list[Submission],
+                       unopened: list[Rejection]) -> tuple[list[Submission], list[Rejection]]:
+        """Re-run the round's auction from the relayed asks, the chain's reputations and its own
+        record: the cohort must be its winners, and each update must sign the samples its ask offered."""
+        signers = sorted({a.trainer for a in task.asks})
+        self.auction = run_auction(task.asks, domain=task.domain, task_id=task.task_id, round=task.round,
+                                   candidates=signers, reputations=dict(zip(signers, self.market.reputations_of(signers))),
+                                   contributions=self.contributions, cap=self.terms.cohort_size,
+                                   budget=auction_budget(self.terms.round_budget,
+                                                         validator_share=self.terms.scoring.validator_share))
+        if set(self.auction.outcome.winners) != set(cohort):
+            raise ProtocolError(f"round {task.round}: the cohort is not the winners of the round's auction")
+        offered = self.auction.samples()
+        bad = {id(s) for s in opened if s.trainer in offered and s.signed.commitment.samples != offered[s.trainer]}
+        return [s for s in opened if id(s) not in bad], unopened + [
+            Rejection(s.trainer, f"commitment signs {s.signed.commitment.samples} samples, its ask offered "
+                      f"{offered[s.trainer]}") for s in opened if id(s) in bad]
+
     def conclude(self, task: RoundTask, reports: Mapping[str, Report]) -> RoundResult:
         """The result it stands for, from its own aggregate and everyone's reported scores."""
         if self.assessment is None:
             raise ProtocolError(f"round {task.round}: concluding before assessing")
         flats = {a.trainer: a.flat for a in self.assessment.accepted}
         self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories,
-                                      self.bonds)
+                                      self.bonds, self.auction if self.terms.auctioned else None)
         self.outcome = self.validator.conclude(self.assessment, self.rewards, ledger=self.ledger,
                                                settles=self.terms.settles(task.round))
         self.concluded = task.round
@@ -173,6 +206,7 @@ class ValidatorDesk:
             return
         self.model_hash = final.result.model_hash
         self.bonds = dict(rewards.validator_bonds)  # computed from the reports everyone shares: the same everywhere
+        self.contributions.add(final.rewards.consensus)
         self.adopted = self.concluded
         if o.result == final.result:
             self.ledger = o.ledger.fork()
@@ -207,7 +241,8 @@ class ValidatorDesk:
         self.adopt(final)
         return mine
 
-    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "assessment", "outcome", "rewards")
+    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "assessment", "outcome", "rewards",
+             "contributions", "auction")
 
     def state(self) -> dict:
         """What it carries between steps, for a node that runs each step in a fresh process:

@@ -10,6 +10,7 @@ from fedstake.chain.eip712 import Domain
 from fedstake.proof.commitment import SignedCommitment
 from fedstake.proof.sealing import Sealed
 from fedstake.proof.transcript import Transcript
+from fedstake.protocol.asks import SignedAsk
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class RoundTask:
     model_hash: bytes
     domain: Domain
     previous_change: torch.Tensor | None = None  # last round's global change: public, and what free-riders copy
+    asks: tuple[SignedAsk, ...] = ()  # a reverse-auction round: the asks that bid, for the validators to re-run it
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ from fedstake.chain.market import TaskMarket
 from fedstake.chain.staking import StakeRegistry
 from fedstake.errors import ProtocolError
 from fedstake.proof.reveal import SegmentReveal
+from fedstake.protocol.asks import AskBook
 from fedstake.protocol.audit import AuditRecord, Auditor
 from fedstake.protocol.clock import Clock
 from fedstake.protocol.cohort import select_cohort, selection_weight
 from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
+from fedstake.protocol.pricing import ContributionRecord, RoundAuction, auction_budget, run_auction
 from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn, reached
 
 
@@ -58,6 +60,8 @@ class TaskSession:
     previous_change: torch.Tensor | None = None
     domain: Domain | None = None
     fan_out: FanOut = in_turn  # a step on every validator: in turn here, at once over a network
+    asks: AskBook | None = None  # where trainers publish their asks (reverse-auction pricing)
+    contributions: ContributionRecord = field(default_factory=ContributionRecord)  # past consensus, as adopted
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -77,6 +81,7 @@ class RoundReport:
     settlement: Settlement
     new_params: torch.Tensor
     absent: dict[str, str] = field(default_factory=dict)  # validators that fell silent this round: why
+    auction: RoundAuction | None = None  # a reverse-auction round's asks, winners and prices
 
     @property
     def held(self) -> str | None:
@@ -97,13 +102,30 @@ def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str,
     return cohort, {a: stakes[a] for a in cohort}
 
 
+def auction_cohort(session: TaskSession, round: int) -> tuple[list[str], dict[str, int], RoundAuction]:
+    """Under reverse-auction pricing, the cohort is the auction's winners among the bonded trainers."""
+    terms, candidates = session.terms, session.candidates
+    if session.asks is None:
+        raise ProtocolError("reverse-auction pricing needs the trainers' asks, and this session has no ask book")
+    assert session.domain is not None
+    stakes = dict(zip(candidates, session.registry.bonds_of(session.market.address, session.task_id, candidates)))
+    eligible = [a for a in candidates if stakes[a] >= terms.min_stake]
+    auction = run_auction(session.asks.current(), domain=session.domain, task_id=terms.task_id, round=round,
+                          candidates=eligible, reputations=dict(zip(eligible, session.market.reputations_of(eligible))),
+                          contributions=session.contributions, cap=terms.cohort_size,
+                          budget=auction_budget(terms.round_budget, validator_share=terms.scoring.validator_share))
+    cohort = sorted(auction.outcome.winners)
+    return cohort, {a: stakes[a] for a in cohort}, auction
+
+
 def run_round(session: TaskSession, round: int, transport: Transport) -> RoundReport:
     """Play round `round` until its result is final on chain; advances the session."""
     seed = session.market.round_seed(session.task_id, round)
-    cohort, stakes = draw_cohort(session, seed)
+    cohort, stakes, auction = auction_cohort(session, round) if session.terms.auctioned \
+        else (*draw_cohort(session, seed), None)
     assert session.domain is not None
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
-                     session.previous_change)
+                     session.previous_change, auction.asks if auction else ())
     submissions = transport(cohort, task)
     absent: dict[str, str] = {}  # a validator that does not answer sits the rest of the round out
     assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
@@ -122,8 +144,9 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     session.global_params, session.model_hash = new_params, summary.result.model_hash
     if summary.table is not None:
         session.ledger.publish(summary.table)
+    session.contributions.add(summary.rewards.consensus)
     session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
-    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent)
+    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent, auction)
 
 
 def _audit(session: TaskSession, task: RoundTask, transport: Transport):

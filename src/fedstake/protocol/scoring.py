@@ -21,7 +21,7 @@ from eth_utils import keccak
 from fedstake.chain.market import ZERO32, scores_leaf
 from fedstake.chain.merkle import MerkleTree
 from fedstake.econ.rewards import agreement_bonds, allocate, split_budget, validator_rewards
-from fedstake.errors import ConfigError
+from fedstake.errors import ConfigError, ProtocolError
 from fedstake.proof.consensus import consensus
 from fedstake.proof.contribution import contribution_game, exact_shapley, gtg_shapley, leave_one_out, trust_scores
 from fedstake.proof.sybil import clone_weights
@@ -102,13 +102,17 @@ def reward_round(
     reputation: Mapping[str, int],
     histories: Mapping[str, torch.Tensor],
     bonds: Mapping[str, float] | None = None,
+    prices: Mapping[str, int] | None = None,
+    ask_leaves: Sequence[bytes] = (),
 ) -> RoundRewards:
     """Consensus over `reported` (validator -> score per trainer, in `trainers` order), Sybil weights
     from the trainers' update histories, then the rule's payouts within `budget`. Validators are paid
-    by stake x bond: `bonds` (the agreement EMA up to last round) moved by this round's agreement."""
+    by stake x bond: `bonds` (the agreement EMA up to last round) moved by this round's agreement.
+    A reverse-auction round pays each trainer its auction price (`prices`) instead, if it scores above
+    zero, and its scores root also commits to the asks that bid (`ask_leaves`)."""
     validators = sorted(reported)
     trainer_budget, validator_budget = split_budget(budget, validator_share=rules.validator_share)
-    leaves = [scores_leaf(v, scores_hash(round, trainers, reported[v])) for v in validators]
+    leaves = [scores_leaf(v, scores_hash(round, trainers, reported[v])) for v in validators] + list(ask_leaves)
     scores_root = MerkleTree(leaves).root if leaves else ZERO32
     if not trainers:
         return RoundRewards((), dict(reported), {}, {v: 0.0 for v in validators}, {}, {}, {}, scores_root,
@@ -118,7 +122,8 @@ def reward_round(
     sybil = _sybil_weights(rules, trainers, histories)
     weighted = {t: float(agreed.consensus[i]) * sybil[t] for i, t in enumerate(trainers)}
     paid = allocate(rules.rule, budget=trainer_budget, accepted=list(trainers), scores=weighted,
-                    samples=samples, reputation=reputation)
+                    samples=samples, reputation=reputation) if prices is None \
+        else auction_pay(prices, weighted, budget=trainer_budget)
     agreement = {v: float(agreed.validator_agreement[i]) for i, v in enumerate(validators)}
     new_bonds = agreement_bonds(bonds or {}, agreement, ema=rules.agreement_ema)
     validator_paid = validator_rewards(validators, [stakes[v] * new_bonds[v] for v in validators], validator_budget)
@@ -128,6 +133,15 @@ def reward_round(
         {v: float(agreed.validator_trust[i]) for i, v in enumerate(validators)},
         sybil, paid, validator_paid, scores_root, new_bonds,
     )
+
+
+def auction_pay(prices: Mapping[str, int], weighted: Mapping[str, float], *, budget: int) -> dict[str, int]:
+    """Each accepted winner's auction price if the consensus (x Sybil weight) scores it above zero;
+    an accepted trainer that did not win, or scored nothing, earns nothing."""
+    paid = {t: prices.get(t, 0) if w > 0 else 0 for t, w in weighted.items()}
+    if sum(paid.values()) > budget:
+        raise ProtocolError(f"auction prices {sum(paid.values())} exceed the trainers' budget {budget}")
+    return paid
 
 
 def _sybil_weights(rules: ScoringRules, trainers: Sequence[str], histories: Mapping[str, torch.Tensor]) -> dict:

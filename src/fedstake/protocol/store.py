@@ -13,6 +13,8 @@ this module lives with the roles, below every transport:
     tables/round-<N>.json              the table settled in round N, a StandardMerkleTree dump
     scores/round-<N>.json              a deployed validator's own score vector for round N, as it
                                        reported it to the others (the consensus is computed from these)
+    asks/round-<N>.json                the signed asks that bid in round N of a reverse-auction task
+                                       (their leaves are in that round's scores root)
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import fields
 from pathlib import Path
+from typing import Sequence
 
 from eth_utils import keccak
 
@@ -28,14 +32,17 @@ from fedstake.chain.manifest import MANIFEST
 from fedstake.chain.rewards_dump import dumps_rewards, load_rewards
 from fedstake.errors import ArtifactError, FetchError
 from fedstake.files import json_object, write_atomically
+from fedstake.protocol.asks import Ask, SignedAsk
 from fedstake.protocol.desk import Report
 from fedstake.protocol.ledger import PublishedTable
 
 MODELS = "models"
 TABLES = "tables"
 SCORES = "scores"
+ASKS = "asks"
+ASK_FIELDS = tuple(f.name for f in fields(Ask))
 _PUBLISHED = re.compile(rf"{re.escape(MANIFEST)}|{MODELS}/0x[0-9a-f]{{64}}\.safetensors|"
-                        rf"({TABLES}|{SCORES})/round-[1-9][0-9]*\.json")
+                        rf"({TABLES}|{SCORES}|{ASKS})/round-[1-9][0-9]*\.json")
 
 
 def model_name(model_hash: bytes) -> str:
@@ -55,6 +62,11 @@ def table_name(round: int) -> str:
 def scores_name(round: int) -> str:
     """Where a validator publishes the scores it reported in `round`."""
     return f"{SCORES}/{table_name(round).split('/', 1)[1]}"
+
+
+def asks_name(round: int) -> str:
+    """Where the asks that bid in `round` are published."""
+    return f"{ASKS}/{table_name(round).split('/', 1)[1]}"
 
 
 def is_published_name(name: str) -> bool:
@@ -77,6 +89,21 @@ def parse_table(text: str | bytes, *, source: str, root: bytes | None = None) ->
     if root is not None and tree.root != root:
         raise ArtifactError(source, f"its root 0x{tree.root.hex()} is not the expected root 0x{root.hex()}")
     return PublishedTable(entries, tree)
+
+
+def parse_asks(text: str | bytes, *, source: str) -> list[SignedAsk]:
+    """A published asks file; a malformed entry is an ArtifactError naming it."""
+    entries = json_object(text, source=source).get("asks")
+    if not isinstance(entries, list):
+        raise ArtifactError(f"{source}: asks", "not a list")
+    asks = []
+    for i, entry in enumerate(entries):
+        try:
+            values = {k: entry[k] if k == "trainer" else int(entry[k]) for k in ASK_FIELDS}
+            asks.append(SignedAsk(Ask(**values), bytes.fromhex(entry["signature"].removeprefix("0x"))))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ArtifactError(f"{source}: asks[{i}]", f"not a signed ask ({exc!r})") from None
+    return asks
 
 
 class ArtifactStore:
@@ -109,6 +136,18 @@ class ArtifactStore:
     def get_scores(self, round: int) -> dict:
         path = self.root / scores_name(round)
         return json_object(self._read(path), source=str(path))
+
+    def put_asks(self, round: int, asks: Sequence[SignedAsk]) -> Path:
+        """Publish the signed asks that bid in `round`: with the chain, what anyone needs to re-run its auction."""
+        doc = {"round": round, "asks": [{**{k: str(v) if isinstance(v, int) else v for k, v in vars(a.ask).items()},
+                                         "signature": "0x" + a.signature.hex()} for a in asks]}
+        return write_atomically(self.root / asks_name(round), json.dumps(doc, indent=2) + "\n")
+
+    def get_asks(self, round: int) -> list[SignedAsk]:
+        """The signed asks published for `round`, as they were signed (the signatures are checked by
+        whoever re-runs the auction: `protocol.asks.valid_asks`)."""
+        path = self.root / asks_name(round)
+        return parse_asks(self._read(path), source=str(path))
 
     def get_table(self, round: int, *, root: bytes | None = None) -> PublishedTable:
         path = self.root / table_name(round)

@@ -59,6 +59,10 @@ class TaskConfig(_Section):
     selection: Literal["stake", "stake-reputation"] = Field("stake-reputation",
                                                             description="how the round seed draws the cohort")
     settle_every: int = Field(1, ge=1, description="a rewards root every k rounds (1 = per-round settlement)")
+    pricing: Literal["fixed", "reverse-auction"] = Field(
+        "fixed", description="fixed: the cohort drawn by stake, each round's budget split by rewards.rule; "
+                             "reverse-auction: trainers' signed asks, winners by quality per unit of price, each "
+                             "paid its critical price within the round's budget")
     cohort_training: Literal["vectorised", "one-by-one"] = Field(
         "vectorised", description="the simulator trains a cohort in one torch.func batch, or each trainer alone as a "
                                   "device does (the same bytes as a federation's nodes; the batch differs in the last bits)")
@@ -75,6 +79,8 @@ class TrainerGroup(_Section):
     epsilon: float | None = Field(None, description="ipm: minus epsilon x honest mean")
     scale: float | None = Field(None, description="free-rider-noise: norm relative to the last global change")
     clones: int | None = Field(None, description="sybil: identities per real device (default: the whole group)")
+    ask_factor: float | None = Field(None, gt=0, le=1_000, description="reverse-auction: the group asks this multiple "
+                                     "of its true cost per round (1, the default, is an honest ask)")
 
     def attack_params(self) -> dict[str, float | int]:
         values = {name: getattr(self, "lambda_" if name == "lambda" else name) for name in ATTACK_PARAMS}
@@ -301,6 +307,9 @@ class Scenario(_Section):
                 except ConfigError as exc:
                     raise ConfigError(exc.key.replace("aggregator.", f"aggregator.{name}.", 1), exc.problem) from None
         self._check_cohort()
+        if self.task.pricing == "reverse-auction" and self.edge is None:
+            raise ConfigError("task.pricing", "'reverse-auction' needs an [edge] section: a trainer asks what a round "
+                              "costs its device (energy and bandwidth at [costs] prices, plus its reservation)")
         if self.costs.participation != "always" and self.edge is None:
             raise ConfigError("costs.participation", f"{self.costs.participation!r} needs an [edge] section: devices "
                               "weigh their costs only on a simulated edge")
@@ -421,6 +430,8 @@ def dependent_keys(scenario: Scenario) -> Iterator[Needs]:
     for i in range(len(scenario.trainers)):
         for param in ATTACK_PARAMS:
             yield _one_of(f"trainers.{i}.behaviour", f"trainers.{i}.{param}", *takes[param])
+    for i in range(len(scenario.trainers)):
+        yield _one_of("task.pricing", f"trainers.{i}.ask-factor", "reverse-auction")
     for i in range(len(scenario.validators)):
         yield _one_of(f"validators.{i}.behaviour", f"validators.{i}.colludes-with", "collude")
     rules = {name: make_aggregator(name).params for name in AGGREGATORS.__args__}

@@ -173,6 +173,8 @@ def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: Pa
     for round_number in range(1, scenario.task.rounds + 1):
         report = run_round(world.session, round_number, transport)
         world.keep_model(report.new_params)
+        if report.auction is not None:
+            world.asks[round_number] = report.auction.asks
         if report.summary.table is not None and report.summary.table.entries:  # an empty one commits to nothing
             world.tables[round_number] = report.summary.table
         world.forfeited.update(d.accused for d in report.settlement.disputes if d.kind == "update" and d.upheld)

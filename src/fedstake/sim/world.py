@@ -28,6 +28,7 @@ from fedstake.learn.train import LocalTraining
 from fedstake.proof.codec import model_hash, params_bytes
 from fedstake.proof.pol import PolRules
 from fedstake.proof.screening import ScreeningRules
+from fedstake.protocol.asks import SignedAsk
 from fedstake.protocol.clock import SimulatedClock
 from fedstake.protocol.ledger import PublishedTable
 from fedstake.protocol.requester import Requester
@@ -37,6 +38,7 @@ from fedstake.protocol.settlement import ValidatorSettlement
 from fedstake.protocol.scoring import ScoringRules
 from fedstake.protocol.trainer import Trainer
 from fedstake.protocol.validator import Reference, Validator
+from fedstake.sim.asks import ask_book
 from fedstake.sim.config import Scenario
 from fedstake.sim.dishonest_trainers import make_trainer
 from fedstake.sim.dishonest_validators import make_validator
@@ -68,6 +70,7 @@ class World:
     deployment_block: int = 0  # at or before the first contract's creation (the manifest's)
     tables: dict[int, PublishedTable] = field(default_factory=dict)  # round -> the table it settled
     models: dict[bytes, bytes] = field(default_factory=dict)  # model hash -> canonical bytes, every round's
+    asks: dict[int, tuple[SignedAsk, ...]] = field(default_factory=dict)  # round -> the asks that bid (auction)
 
     def keep_model(self, flat: torch.Tensor) -> bytes:
         """Keep a global model's canonical bytes for publishing; returns its hash (the chain's)."""
@@ -295,7 +298,8 @@ def task_terms(scenario: Scenario, task_id: int) -> TaskTerms:
     return TaskTerms(task_id=task_id, rounds=task.rounds, settle_every=task.settle_every,
                      cohort_size=task.clients_per_round, min_stake=scenario.chain.min_stake * TOKEN,
                      round_budget=round_budget(task.budget * TOKEN, task.rounds), scoring=scoring_rules(scenario),
-                     reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario))
+                     reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario),
+                     pricing=task.pricing)
 
 
 def build_world(scenario: Scenario) -> World:
@@ -341,6 +345,8 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),
                          num_params=spec.size, round_budget=terms.round_budget)
+        if terms.auctioned:  # the trainers publish their asks before round 1
+            session.asks = ask_book(scenario, edge, trainers, task_id=task_id, domain=session.domain)
     world = World(scenario, dataset, backend, deployment, requester, [v for v, _ in validators], trainers,
                   _behaviours(scenario, trainers, validators), families, stakes, task_id, session, genesis_hash, edge,
                   deployment_block=deployment_block)
