@@ -1,7 +1,7 @@
 import pytest
 
 from fedstake.errors import ConfigError
-from fedstake.sim.config import load_scenario, parse_override, resolved
+from fedstake.sim.config import load_scenario, parse_override, parse_scenario, resolved
 
 
 def write(tmp_path, text):
@@ -85,3 +85,10 @@ def test_scenarios_are_frozen():
     scenario = load_scenario(None)
     with pytest.raises(Exception):
         scenario.task.rounds = 5
+
+
+def test_the_default_rule_is_fltrust_and_with_privacy_the_dp_mean():
+    assert parse_scenario({}).task.aggregator == "fltrust"
+    private = {"privacy": {"clip-norm": 1.0, "noise-multiplier": 1.0}, "screening": {"max-norm": 50}}
+    assert parse_scenario(private).task.aggregator == "fedavg"
+    assert parse_scenario({**private, "task": {"aggregator": "median"}}).task.aggregator == "median"
