@@ -15,7 +15,7 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "flower" / "pyproject.toml"
 def test_an_empty_config_gives_the_defaults():
     settings = read_run_config({})
     assert settings == RunSettings()
-    assert settings.task.aggregator == "fedavg" and settings.max_norm == 20.0
+    assert settings.task.aggregator == "fltrust" and settings.max_norm == 20.0
     assert settings.attack.behaviour_for(0).name == "honest"
 
 

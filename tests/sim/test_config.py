@@ -1,7 +1,7 @@
 import pytest
 
 from fedstake.errors import ConfigError
-from fedstake.sim.config import load_scenario, parse_override, resolved
+from fedstake.sim.config import load_scenario, parse_override, parse_scenario, resolved
 
 
 def write(tmp_path, text):
@@ -96,3 +96,10 @@ def test_pricing_keys_are_checked_naming_the_field(given, problem):
     with pytest.raises(ConfigError) as caught:
         load_scenario(None, ["edge.deadline=300", "task.pricing=reverse-auction", given])
     assert caught.value.key == given.split("=")[0] and problem in caught.value.problem
+
+
+def test_the_default_rule_is_fltrust_and_with_privacy_the_dp_mean():
+    assert parse_scenario({}).task.aggregator == "fltrust"
+    private = {"privacy": {"clip-norm": 1.0, "noise-multiplier": 1.0}, "screening": {"max-norm": 50}}
+    assert parse_scenario(private).task.aggregator == "fedavg"
+    assert parse_scenario({**private, "task": {"aggregator": "median"}}).task.aggregator == "median"

@@ -77,7 +77,7 @@ AGGREGATOR_KEYS = sorted({key for name in AGGREGATORS.__args__ for key in make_a
 AGGREGATOR_VALUE = {"assumed-malicious": 1, "multi-krum-selected": 5, "trim-fraction": 0.2,
                    "attacker-share": 0.2, "iterations": 2, "root-epochs": 5}
 # every rule's parameters, top level in [aggregator], while task.aggregator is a rule without them
-AGGREGATOR_PAIRS = [(f"aggregator.{key}={AGGREGATOR_VALUE.get(key, 0.5)}", "task.aggregator", [],
+AGGREGATOR_PAIRS = [(f"aggregator.{key}={AGGREGATOR_VALUE.get(key, 0.5)}", "task.aggregator", ["task.aggregator=fedavg"],
                      [f"task.aggregator={_users(key)[0]}"]) for key in AGGREGATOR_KEYS]
 PAIRS = SECTION_PAIRS + ATTACK_PAIRS + AGGREGATOR_PAIRS
 IDS = [f"{given.split('=')[0]}<-{enabler}" for given, enabler, _, _ in PAIRS]

@@ -52,7 +52,8 @@ class TaskConfig(_Section):
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(0.1, gt=0)
     proximal_mu: float = Field(0.0, ge=0, description="FedProx proximal term; 0 = plain FedAvg local training")
-    aggregator: AGGREGATORS = "fedavg"
+    aggregator: AGGREGATORS = Field("fltrust", description="fltrust holds across the robustness grid (README); "
+                                    "with [privacy] and no aggregator given, fedavg (the DP mean)")
     budget: int = Field(10_000, gt=0, description="whole tokens escrowed by the requester")
     seed: int = Field(0, ge=0)
     validation_share: float = Field(0.1, gt=0, lt=0.5, description="digits: held-out share the validators score on")
@@ -480,10 +481,19 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "scenario"
 
 
+def _private_mean_by_default(raw: dict[str, Any]) -> dict[str, Any]:
+    """With [privacy] and no aggregator given, the DP mean instead of FLTrust: the privacy bound is
+    for a mean of clipped, noised updates, and FLTrust's rescaling to its root's norm breaks it."""
+    task = raw.get("task", {})
+    if "privacy" not in raw or not isinstance(task, dict) or "aggregator" in task:
+        return raw
+    return {**raw, "task": {**task, "aggregator": "fedavg"}}
+
+
 def parse_scenario(raw: dict[str, Any]) -> Scenario:
     """Validate a raw mapping; the first problem becomes a `ConfigError` naming its key."""
     try:
-        return Scenario.model_validate(split_attackers(raw))
+        return Scenario.model_validate(_private_mean_by_default(split_attackers(raw)))
     except ValidationError as exc:
         first = exc.errors()[0]
         original = first.get("ctx", {}).get("error")

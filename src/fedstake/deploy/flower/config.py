@@ -48,7 +48,7 @@ class TaskSettings:
     batch_size: int = 16
     learning_rate: float = 0.1
     proximal_mu: float = 0.0
-    aggregator: str = "fedavg"
+    aggregator: str = "fltrust"  # as a scenario's default
     seed: int = 0
 
     def __post_init__(self) -> None:
