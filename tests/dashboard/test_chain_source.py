@@ -104,6 +104,8 @@ def test_validators_agreement_and_dispute_bonds_are_the_chain_s(claimed_run):
     assert any(slashed.values())  # the self-paying validator's
     # one task on this market: its slashes are all the registry's
     assert all(amount == source.contracts.registry.slashed_of(a) for a, amount in slashed.items())
+    cheat = next(p.address for p in source.participants(task_id) if p.role == "validator" and p.slashed)
+    assert any(h.note.startswith("dropped from the task's quorum") for h in source.participant(task_id, cheat).history)
     disputes = source.disputes(task_id)
     assert disputes and all(d.bond == market.view("params")[0] for d in disputes)
 

@@ -272,6 +272,9 @@ class ChainSource(DashboardSource):
                   for e in self.log.of("Claimed", task_id=task_id, account=account)]
         items += [HistoryItem(0, None, None, None, f"reputation {e.args['reputation']} in block {e.block}")
                   for e in self.log.of("ReputationChanged", task_id=task_id, account=account)]
+        items += [HistoryItem(0, None, None, None, f"dropped from the task's quorum (weight {e.args['weight']} base "
+                              f"units) in block {e.block}")
+                  for e in self.log.of("ValidatorDropped", task_id=task_id, validator=account)]
         items += [HistoryItem(0, None, None, None, f"slashed {e.args['amount']} base units in block {e.block}")
                   for e in self._slashes(task_id) if e.args["account"] == account]
         return items
