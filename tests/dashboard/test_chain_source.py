@@ -119,3 +119,25 @@ def test_a_trainer_s_history_has_its_rounds_claims_and_reputation_moves(claimed_
     assert [(h.round, h.selected) for h in rounds] == [(r["round"], trainer in r["selected"]) for r in data["rounds"]]
     assert any(h.note.startswith("claimed in block") for h in history)
     assert any(h.note.startswith("reputation ") for h in history)
+
+
+def test_a_round_whose_quorum_result_was_voided_is_no_longer_at_quorum():
+    """An upheld result dispute rejects the quorum result (ResultRejected): the round goes back to pending."""
+    from deployers import BOND, Rewards, fund, propose_and_attest
+
+    with start_anvil() as node, RpcBackend.over_http(node.url) as backend:
+        crew = actors(seed=4)
+        system = deploy(backend, crew)
+        task_id = staked_task(system, crew, rounds=2)
+        result_hash = propose_and_attest(system, crew, task_id, 1, Rewards({crew.trainer.address: (5, 1)}).result())
+        source = ChainSource.from_market(RpcBackend.over_http(node.url), system.market.address, span=4)
+        assert source.rounds(task_id)[0].status == "quorum"
+        fund(system, crew.challenger, BOND)
+        system.token.approve(system.market.address, BOND, sender=crew.challenger)
+        dispute = system.market.challenge_result(task_id, 1, result_hash, sender=crew.challenger)
+        assert source.rounds(task_id)[0].status == "challenged"
+        for validator in crew.validators:
+            system.market.vote(dispute, True, sender=validator)
+        system.market.resolve(dispute, sender=crew.outsider)
+        assert source.rounds(task_id)[0].status == "pending"
+        source.close()

@@ -142,14 +142,16 @@ class ChainSource(DashboardSource):
             proposed = self.log.of("RoundProposed", task_id=task_id, round=number)
             final = self.log.of("RoundFinalized", task_id=task_id, round=number)
             disputes = [d for d in opened.values() if d.args["round"] == number]
+            rejected = {e.args["result_hash"] for e in self.log.of("ResultRejected", task_id=task_id, round=number)}
             if final:
                 status = "final"
             elif any(d.args["dispute_id"] not in resolved for d in disputes):
                 status = "challenged"
-            elif self.log.of("QuorumReached", task_id=task_id, round=number):
+            elif any(e.args["result_hash"] not in rejected
+                     for e in self.log.of("QuorumReached", task_id=task_id, round=number)):
                 status = "quorum"
             else:
-                status = "proposed" if proposed else "pending"
+                status = "proposed" if any(e.args["result_hash"] not in rejected for e in proposed) else "pending"
             result = proposals[final[0].args["result_hash"]] if final else None
             paid = None
             if result is not None:

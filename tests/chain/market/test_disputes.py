@@ -307,3 +307,22 @@ def test_an_upheld_scores_dispute_logs_the_weight_it_drops(system, actors, world
     receipt = system.market.handle.transact("resolve", dispute, sender=actors.outsider)
     (dropped,) = system.market.handle.events(receipt, "ValidatorDropped")
     assert dropped == dict(task_id=world["task"], validator=liar.address, weight=100 * TOKEN)
+
+
+def test_an_upheld_result_dispute_logs_the_rejected_result_and_a_dismissed_one_does_not(system, actors, world):
+    market, task = system.market, world["task"]
+    dispute = market.challenge_result(task, 1, world["result_hash"], sender=actors.challenger)
+    vote_all(system, actors, dispute, True)
+    receipt = market.handle.transact("resolve", dispute, sender=actors.outsider)
+    assert market.handle.events(receipt, "ResultRejected") == [dict(task_id=task, round=1,
+                                                                    result_hash=world["result_hash"])]
+    assert len(market.handle.events(receipt, "ValidatorDropped")) == 2  # both attesters
+
+
+def test_a_dismissed_result_dispute_rejects_nothing(system, actors, world):
+    market, task = system.market, world["task"]
+    dispute = market.challenge_result(task, 1, world["result_hash"], sender=actors.challenger)
+    market.vote(dispute, True, sender=actors.third_validator)
+    system.backend.advance_time(VOTE_PERIOD)
+    receipt = market.handle.transact("resolve", dispute, sender=actors.outsider)
+    assert market.handle.events(receipt, "ResultRejected") == []
