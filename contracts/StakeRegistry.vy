@@ -89,6 +89,10 @@ event SlasherChanged:
     status: bool
 
 
+event MinStakeChanged:
+    min_stake: uint256
+
+
 event TrustChanged:
     account: indexed(address)
     slasher: indexed(address)
@@ -295,3 +299,4 @@ def set_min_stake(min_stake_: uint256):
     """
     ow._check_owner()
     self.min_stake = min_stake_
+    log MinStakeChanged(min_stake=min_stake_)

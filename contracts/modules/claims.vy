@@ -22,6 +22,7 @@ uses: tasks
 from modules import rounds
 uses: rounds
 
+from modules import checks
 from modules import proofs
 
 
@@ -50,6 +51,16 @@ event Claimed:
     task_id: indexed(uint256)
     account: indexed(address)
     amount: uint256
+    # @dev The leaf's cumulative accepted rounds: what the trainer's updates earned in the task so far.
+    accepted_rounds: uint256
+
+
+# @dev Every move of an account's reputation after `Registered` (which sets it to 1): a claim
+# adds its accepted rounds' points, an upheld update dispute cuts it.
+event ReputationChanged:
+    account: indexed(address)
+    task_id: indexed(uint256)
+    reputation: uint256
 
 
 event ForfeitReclaimed:
@@ -65,7 +76,7 @@ def _register():
          slot later claims raise already exists (and selection can tell
          registered trainers apart).
     """
-    assert self.reputation[msg.sender] == 0, "claims: already registered"
+    checks._need(self.reputation[msg.sender] == 0, "claims: already registered")
     self.reputation[msg.sender] = 1
     log Registered(account=msg.sender)
 
@@ -121,10 +132,12 @@ def _claim(
     assert (packed >> _HOLD_SHIFT) & _HOLD_MASK == 0, "claims: dispute pending"
     self._claims[task_id][msg.sender] = packed
     if points > 0:
-        self.reputation[msg.sender] += points
+        raised: uint256 = self.reputation[msg.sender] + points
+        self.reputation[msg.sender] = raised
+        log ReputationChanged(account=msg.sender, task_id=task_id, reputation=raised)
     if amount > 0:
         tasks._pay_out(task_id, msg.sender, amount)
-    log Claimed(task_id=task_id, account=msg.sender, amount=amount)
+    log Claimed(task_id=task_id, account=msg.sender, amount=amount, accepted_rounds=accepted_rounds)
     return amount
 
 
@@ -139,7 +152,7 @@ def _reclaim_forfeited(
     """
     @dev Returns a forfeited trainer's unclaimed rewards to the requester.
     """
-    assert self._claims[task_id][account] & _FORFEITED != 0, "claims: not forfeited"
+    checks._need(self._claims[task_id][account] & _FORFEITED != 0, "claims: not forfeited")
     amount: uint256 = 0
     points: uint256 = 0
     packed: uint256 = 0
@@ -152,14 +165,16 @@ def _reclaim_forfeited(
 
 
 @internal
-def _cut_reputation(account: address, cut_bps: uint256):
+def _cut_reputation(task_id: uint256, account: address, cut_bps: uint256):
     """
-    @dev An upheld dispute cuts reputation by `cut_bps`, never below one
-         point for a registered account.
+    @dev An upheld dispute in `task_id` cuts reputation by `cut_bps`, never
+         below one point for a registered account.
     """
     current: uint256 = self.reputation[account]
     if current > 0:
-        self.reputation[account] = max(1, current * (_BPS - cut_bps) // _BPS)
+        cut: uint256 = max(1, current * (_BPS - cut_bps) // _BPS)
+        self.reputation[account] = cut
+        log ReputationChanged(account=account, task_id=task_id, reputation=cut)
 
 
 @internal

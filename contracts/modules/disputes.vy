@@ -104,6 +104,7 @@ event DisputeOpened:
     accused: indexed(address)
     challenger: address
     evidence: bytes32
+    bond: uint256
 
 
 event DisputeVoted:
@@ -146,10 +147,10 @@ def _open(task_id: uint256, round: uint256, kind: uint8, accused: address, resul
         yes_votes=0, no_votes=0, status=STATUS_OPEN,
     )
     self.bonds_held += bond
-    assert extcall tasks.token.transferFrom(msg.sender, self, bond, default_return_value=True), "disputes: bond transfer failed"
+    checks._need(extcall tasks.token.transferFrom(msg.sender, self, bond, default_return_value=True), "disputes: bond transfer failed")
     log DisputeOpened(
         dispute_id=dispute_id, task_id=task_id, round=round, kind=kind, accused=accused, challenger=msg.sender,
-        evidence=evidence,
+        evidence=evidence, bond=bond,
     )
     return dispute_id
 
@@ -326,7 +327,7 @@ def _resolve(dispute_id: uint256) -> bool:
         self.dispute_of[dispute_id].status = STATUS_DISMISSED
         self._release(d)
         to = self.params.insurance_pool
-    assert extcall tasks.token.transfer(to, bond, default_return_value=True), "disputes: transfer failed"
+    checks._need(extcall tasks.token.transfer(to, bond, default_return_value=True), "disputes: transfer failed")
     log DisputeResolved(dispute_id=dispute_id, upheld=upheld, slashed=slashed)
     return upheld
 
@@ -337,7 +338,7 @@ def _uphold(d: Dispute) -> uint256:
     bounty: uint256 = self.params.bounty_bps
     if d.kind == KIND_UPDATE:
         claims._release(d.task_id, d.accused, True)
-        claims._cut_reputation(d.accused, self.params.reputation_cut_bps)
+        claims._cut_reputation(d.task_id, d.accused, self.params.reputation_cut_bps)
         return tasks._slash_bond(d.task_id, d.accused, self.params.trainer_slash_bps, bounty, d.challenger, pool)
     if d.kind == KIND_SCORES:
         claims._release(d.task_id, d.accused, False)

@@ -68,6 +68,13 @@ event QuorumReached:
     result_hash: bytes32
 
 
+# @dev An upheld dispute voided the result: it can never be final (and no longer holds the round's quorum).
+event ResultRejected:
+    task_id: indexed(uint256)
+    round: indexed(uint256)
+    result_hash: bytes32
+
+
 event RoundFinalized:
     task_id: indexed(uint256)
     round: indexed(uint256)
@@ -236,6 +243,7 @@ def _reject(task_id: uint256, round: uint256, result: bytes32):
     self.proposals[task_id][round][result].rejected = True
     if self.quorum_result[task_id][round] == result:
         self.quorum_result[task_id][round] = empty(bytes32)
+    log ResultRejected(task_id=task_id, round=round, result_hash=result)
 
 
 @internal

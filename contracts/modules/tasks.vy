@@ -83,6 +83,13 @@ event TaskJoined:
     bond: uint256
 
 
+# @dev An upheld dispute against a validator took its weight out of the task's quorum.
+event ValidatorDropped:
+    task_id: indexed(uint256)
+    validator: indexed(address)
+    weight: uint256
+
+
 @deploy
 def __init__(token_: IERC20, registry_: IStakeRegistry, reputation_unit_: uint256):
     assert reputation_unit_ > 0, "tasks: zero reputation unit"
@@ -122,7 +129,7 @@ def _create(task: Task, validators: DynArray[address, MAX_VALIDATORS], asks: Dyn
     self.task_of[task_id] = task
     worth: uint256 = min(task.budget // task.rounds * _BPS // reputation_unit, _BPS)
     self._purse[task_id] = (worth << _WORTH_SHIFT) | task.budget
-    assert extcall token.transferFrom(task.requester, self, task.budget, default_return_value=True), "tasks: transfer failed"
+    checks._need(extcall token.transferFrom(task.requester, self, task.budget, default_return_value=True), "tasks: transfer failed")
     log TaskCreated(
         task_id=task_id, requester=task.requester, budget=task.budget, rounds=task.rounds, settle_every=task.settle_every
     )
@@ -233,8 +240,10 @@ def _drop_validator(task_id: uint256, validator: address):
     """
     @dev Removes a slashed validator's weight from the task.
     """
-    self.total_weight[task_id] -= self.weight[task_id][validator]
+    dropped: uint256 = self.weight[task_id][validator]
+    self.total_weight[task_id] -= dropped
     self.weight[task_id][validator] = 0
+    log ValidatorDropped(task_id=task_id, validator=validator, weight=dropped)
 
 
 @internal

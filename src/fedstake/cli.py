@@ -407,6 +407,10 @@ def dashboard(
                                           "--manifest: instead of the node it names)."),
     market: Optional[str] = typer.Option(None, "--market", help="TaskMarket address: every task on that market."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+    log_span: int = typer.Option(2_000, "--log-span", min=1, help="Blocks per eth_getLogs request (halved when the "
+                                 "node refuses a range as too wide or too full)."),
+    from_block: int = typer.Option(0, "--from-block", min=0, help="With --market: the block its history starts at "
+                                   "(at or before its deployment; scanning a public chain from 0 is slow)."),
 ) -> None:
     """Serve the dashboard on 127.0.0.1: tasks, rounds (live), participants, claims, disputes, the model.
 
@@ -422,9 +426,11 @@ def dashboard(
         _fail("--rpc-url: a results directory is read from disk; drop --rpc-url (or use --manifest)", 2)
     if market is not None and rpc_url is None:
         _fail("--rpc-url: missing; --market needs the chain's node", 2)
+    if from_block and market is None:
+        _fail("--from-block: only with --market (a manifest names its deployment block)", 2)
     if port_in_use(port):
         _fail(f"--port: 127.0.0.1:{port} is already in use; choose another --port", 2)
-    source = _dashboard_source(results, manifest, rpc_url, market)
+    source = _dashboard_source(results, manifest, rpc_url, market, log_span=log_span, from_block=from_block)
     import uvicorn
 
     from fedstake.dashboard.app import create_app
@@ -436,7 +442,8 @@ def dashboard(
         source.close()
 
 
-def _dashboard_source(results: Path | None, manifest: Path | None, rpc_url: str | None, market: str | None):
+def _dashboard_source(results: Path | None, manifest: Path | None, rpc_url: str | None, market: str | None, *,
+                      log_span: int, from_block: int):
     """The dashboard's source from the flags `dashboard` checked; a bad file or node is one line, exit 2."""
     from eth_utils import is_address
 
@@ -454,14 +461,15 @@ def _dashboard_source(results: Path | None, manifest: Path | None, rpc_url: str 
         deployment = _manifest_of(manifest, "--manifest")
         url = _node_url(rpc_url, deployment, manifest)
         try:
-            return ChainSource.from_manifest(deployment, RpcBackend.over_http(url), manifest_path=manifest)
+            return ChainSource.from_manifest(deployment, RpcBackend.over_http(url), manifest_path=manifest,
+                                             span=log_span)
         except FedstakeError as exc:
             _fail(f"--manifest: {exc}", 2)
     if not is_address(market):
         _fail(f"--market: {market!r} is not an address", 2)
     _checked(lambda: _check_node(rpc_url, "--rpc-url"))
     try:
-        return ChainSource.from_market(RpcBackend.over_http(rpc_url), market)
+        return ChainSource.from_market(RpcBackend.over_http(rpc_url), market, from_block=from_block, span=log_span)
     except FedstakeError as exc:
         _fail(f"--market: {exc}", 2)
 

@@ -219,7 +219,8 @@ def test_set_slasher_refuses_zero_address(system, actors):
 
 
 def test_set_min_stake_is_owner_only(system, actors):
-    system.registry.set_min_stake(5, sender=actors.owner)
+    receipt = system.registry.set_min_stake(5, sender=actors.owner)
+    assert system.registry.handle.events(receipt, "MinStakeChanged") == [{"min_stake": 5}]
     assert system.registry.min_stake() == 5
     with pytest.raises(ContractRevert, match="ownable: caller is not the owner"):
         system.registry.set_min_stake(1, sender=actors.outsider)

@@ -15,6 +15,7 @@ from fedstake.cli import app
     (["--rpc-url", "http://127.0.0.1:1", "--market", "0x0000000000000000000000000000000000000001"],
      "--rpc-url: no node answers at http://127.0.0.1:1"),
     (["--manifest", "missing.json"], "--manifest: missing.json: cannot read the manifest"),
+    (["--results", "r", "--from-block", "5"], "--from-block: only with --market"),
 ])
 def test_a_bad_source_is_one_line_and_exit_2(args, words, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -101,7 +101,7 @@ def create_app(source: DashboardSource) -> FastAPI:
                      size: int = 50):
         chosen = page_of(source.participants(task_id), sort=sort, order=order, page=page_, size=size)
         return page(request, "participants.html", task=source.task(task_id), view=chosen, sort_keys=SORT_KEYS,
-                    page_sizes=PAGE_SIZES)
+                    page_sizes=PAGE_SIZES, participants_note=source.participants_note)
 
     @app.get("/tasks/{task_id}/participants/{address}", response_class=HTMLResponse)
     def participant(request: Request, task_id: int, address: str):

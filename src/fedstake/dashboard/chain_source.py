@@ -7,9 +7,16 @@ address (the other contracts are found from it: `token()` and
 tables (`tables/` beside a manifest) add what the chain holds only as
 a Merkle root: each participant's cumulative rewards and its proof.
 
-Accuracy and loss are not on chain (validators post hashes and roots,
-not metrics), nor which trainers a round selected or accepted: the
-pages say so rather than guess.
+What the chain holds only indirectly is rebuilt from it: who each
+round selected is the protocol's draw replayed (`cohorts.py`); what a
+trainer earned and how many of its rounds were accepted is the leaf its
+latest `Claimed` proved, unless a published table behind the current
+root says more; a validator's agreement is the share of final rounds
+whose final result it attested. What is not on chain at all is a dash:
+accuracy and loss (validators post hashes and roots, not metrics), a
+validator's contribution scores (only their hash, in the scores root),
+and which rounds accepted a trainer's update (a leaf counts them, the
+updates root commits to them without naming them).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from fedstake.chain.models import ModelRegistry
 from fedstake.chain.rpc import RpcBackend
 from fedstake.chain.staking import Role, StakeRegistry
 from fedstake.chain.token import FedToken
-from fedstake.dashboard.logs import EventLog
+from fedstake.dashboard.cohorts import CohortReplay, TaskHistory
+from fedstake.dashboard.logs import DEFAULT_SPAN, Event, EventLog, RangeReader
 from fedstake.dashboard.source import DashboardSource
 from fedstake.dashboard.tables import PublishedTables, hex0x
 from fedstake.dashboard.views import (
@@ -50,26 +58,37 @@ _ROUND_EVENTS = ("RoundProposed", "RoundAttested", "QuorumReached", "RoundFinali
 
 
 class ChainSource(DashboardSource):
-    def __init__(self, backend: RpcBackend, contracts: Contracts, *, from_block: int = 0,
+    participants_note = (
+        "Selected: the protocol's draw replayed from each round's seed, the trainers' bonds and reputations "
+        "(stake-and-reputation selection assumed: a stake-only task is an off-chain choice). Earned and accepted: "
+        "the published rewards table behind the chain's root where there is one, else the leaf of the latest "
+        "claim (what accrued since is in the table only). Agreement: the share of final rounds whose final result "
+        "the validator attested; its contribution scores are on chain only as a hash in the scores root.")
+
+    def __init__(self, backend: RpcBackend, contracts: Contracts, *, from_block: int = 0, span: int = DEFAULT_SPAN,
                  store: ArtifactStore | None = None, label: str = "") -> None:
         self.backend, self.contracts = backend, contracts
         self.tables = PublishedTables(store) if store is not None else None
         self.market: TaskMarket = contracts.market
         self.label = label or f"chain {backend.chain_id} market {self.market.address}"
         handles = [contracts.token.handle, contracts.registry.handle, contracts.models.handle, self.market.handle]
-        self.log = EventLog(backend.web3, handles, from_block=from_block)
+        self.log = EventLog(backend.web3, handles, from_block=from_block, span=span)
+        self.cohorts = CohortReplay(self.log, self.market)
         self._gas: dict[str, int] = {}
 
     @classmethod
-    def from_manifest(cls, manifest: Manifest, backend: RpcBackend, *, manifest_path: Path | None = None) -> ChainSource:
+    def from_manifest(cls, manifest: Manifest, backend: RpcBackend, *, manifest_path: Path | None = None,
+                      span: int = DEFAULT_SPAN) -> ChainSource:
         """The manifest's contracts; published tables are read from beside the manifest file."""
         store = ArtifactStore(manifest_path.parent) if manifest_path is not None else None
-        return cls(backend, attach(manifest, backend), from_block=manifest.deployment_block, store=store,
+        return cls(backend, attach(manifest, backend), from_block=manifest.deployment_block, span=span, store=store,
                    label=f"chain {manifest.chain_id}, manifest {manifest_path}")
 
     @classmethod
-    def from_market(cls, backend: RpcBackend, market_address: str) -> ChainSource:
-        """Find every contract from the TaskMarket's address alone."""
+    def from_market(cls, backend: RpcBackend, market_address: str, *, from_block: int = 0,
+                    span: int = DEFAULT_SPAN) -> ChainSource:
+        """Find every contract from the TaskMarket's address alone; its history is read from `from_block`
+        (a block at or before the market's deployment: on a long public chain, scanning from 0 is slow)."""
         market_artifact = load_artifact("TaskMarket")
         if not backend.code_at(market_address):
             raise ChainError(f"no contract at {market_address} on chain {backend.chain_id}")
@@ -80,12 +99,15 @@ class ChainSource(DashboardSource):
         bound = next(e for e in models_artifact.abi if e.get("name") == "MarketBound")
         topic = "0x" + event_abi_to_log_topic(bound).hex()
         market_topic = "0x" + bytes(12).hex() + market.address[2:].lower()
-        found = backend.web3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "topics": [topic, market_topic]})
-        if not found:
-            raise ChainError(f"no ModelRegistry on chain {backend.chain_id} is bound to the market {market_address}")
-        models = ModelRegistry(ContractHandle(backend, to_checksum_address(found[0]["address"]), models_artifact))
-        return cls(backend, Contracts(token, registry, models, market), label=f"chain {backend.chain_id}, "
-                   f"market {market.address}")
+        bindings = RangeReader(backend.web3, span=span).logs({"topics": [topic, market_topic]}, from_block,
+                                                             backend.web3.eth.block_number)
+        found = next(bindings, None)
+        if found is None:
+            raise ChainError(f"no ModelRegistry on chain {backend.chain_id} is bound to the market {market_address} "
+                             f"(searched from block {from_block})")
+        models = ModelRegistry(ContractHandle(backend, to_checksum_address(found["address"]), models_artifact))
+        return cls(backend, Contracts(token, registry, models, market), from_block=from_block, span=span,
+                   label=f"chain {backend.chain_id}, market {market.address}")
 
     def close(self) -> None:
         self.backend.close()
@@ -104,8 +126,9 @@ class ChainSource(DashboardSource):
 
     def _task(self, task_id: int) -> TaskView:
         state = self.market.task(task_id)
+        claimed = sum(e.args["amount"] for e in self.log.of("Claimed", task_id=task_id))
         return TaskView(task_id, state.requester, state.budget, state.rounds, self.market.rounds_done(task_id),
-                        state.settle_every, state.closed)
+                        state.settle_every, state.closed, self.market.view("committed", task_id), claimed)
 
     # rounds
 
@@ -119,14 +142,16 @@ class ChainSource(DashboardSource):
             proposed = self.log.of("RoundProposed", task_id=task_id, round=number)
             final = self.log.of("RoundFinalized", task_id=task_id, round=number)
             disputes = [d for d in opened.values() if d.args["round"] == number]
+            rejected = {e.args["result_hash"] for e in self.log.of("ResultRejected", task_id=task_id, round=number)}
             if final:
                 status = "final"
             elif any(d.args["dispute_id"] not in resolved for d in disputes):
                 status = "challenged"
-            elif self.log.of("QuorumReached", task_id=task_id, round=number):
+            elif any(e.args["result_hash"] not in rejected
+                     for e in self.log.of("QuorumReached", task_id=task_id, round=number)):
                 status = "quorum"
             else:
-                status = "proposed" if proposed else "pending"
+                status = "proposed" if any(e.args["result_hash"] not in rejected for e in proposed) else "pending"
             result = proposals[final[0].args["result_hash"]] if final else None
             paid = None
             if result is not None:
@@ -154,29 +179,57 @@ class ChainSource(DashboardSource):
 
     def participants(self, task_id: int) -> list[ParticipantView]:
         task = self.task(task_id)
-        roles = {e.args["account"]: ROLES.get(e.args["role"], "none") for e in self.log.of("Staked")}
-        accounts = list(roles)
+        state = self.market.task(task_id)
+        joined = {e.args["account"]: ROLES.get(e.args["role"], "none") for e in self.log.of("TaskJoined", task_id=task_id)}
+        accounts = list(joined)
         stakes = self.contracts.registry.stakes_of(accounts) if accounts else []
         reputations = self.market.reputations_of(accounts) if accounts else []
         earned = self._earned(task_id)
-        claimed = self._sums("Claimed", task_id=task_id)
-        slashed = self._sums("Slashed")
+        claims = self._claims(task_id)
+        selected: dict[str, int] = {}
+        for cohort in self.cohorts.cohorts(task_id, state, task.rounds_final).values():
+            for account in cohort:
+                selected[account] = selected.get(account, 0) + 1
+        agreement = self._agreement(task_id)
+        slashed: dict[str, int] = {}
+        for e in self._slashes(task_id):
+            slashed[e.args["account"]] = slashed.get(e.args["account"], 0) + e.args["amount"]
         accused: dict[str, int] = {}
         for e in self.log.of("DisputeOpened", task_id=task_id):
             accused[e.args["accused"]] = accused.get(e.args["accused"], 0) + 1
         rows = [ParticipantView(task.requester, "requester", None, 0, None, None, None, None, 0, 0, 0)]
         for account, stake, reputation in zip(accounts, stakes, reputations):
-            entry = earned.get(account)
-            rows.append(ParticipantView(account, roles[account], None, stake, reputation, None,
-                                        entry[1] if entry else None, entry[0] if entry else None,
-                                        claimed.get(account, 0), slashed.get(account, 0), accused.get(account, 0)))
+            trainer = joined[account] == "trainer"
+            claimed, accepted = claims.get(account, (0, 0))
+            cumulative, accepted = earned.get(account, (claimed, accepted))  # a table beats the latest claimed leaf
+            rows.append(ParticipantView(account, joined[account], None, stake, reputation,
+                                        selected.get(account, 0) if trainer else None, accepted if trainer else None,
+                                        cumulative, claimed, slashed.get(account, 0), accused.get(account, 0),
+                                        agreement.get(account)))
         return rows
 
-    def _sums(self, name: str, **match) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for e in self.log.of(name, **match):
-            totals[e.args["account"]] = totals.get(e.args["account"], 0) + e.args["amount"]
-        return totals
+    def _slashes(self, task_id: int) -> list[Event]:
+        """The registry's `Slashed` events of this task: those in a transaction resolving one of its disputes."""
+        return TaskHistory.read(self.log, task_id).slashes
+
+    def _claims(self, task_id: int) -> dict[str, tuple[int, int]]:
+        """{account: (claimed, accepted rounds)}: the cumulative leaf of its latest claim, as `Claimed` logs it."""
+        leaves: dict[str, tuple[int, int]] = {}
+        for e in self.log.of("Claimed", task_id=task_id):
+            paid, _ = leaves.get(e.args["account"], (0, 0))
+            leaves[e.args["account"]] = (paid + e.args["amount"], e.args["accepted_rounds"])
+        return leaves
+
+    def _agreement(self, task_id: int) -> dict[str, float]:
+        """Each validator's share of the final rounds whose final result it attested."""
+        final = {e.args["round"]: e.args["result_hash"] for e in self.log.of("RoundFinalized", task_id=task_id)}
+        if not final:
+            return {}
+        agreed: dict[str, int] = {}
+        for e in self.log.of("RoundAttested", task_id=task_id):
+            if final.get(e.args["round"]) == e.args["result_hash"]:
+                agreed[e.args["validator"]] = agreed.get(e.args["validator"], 0) + 1
+        return {v: agreed.get(v, 0) / len(final) for v in self.market.validators(task_id)}
 
     def _earned(self, task_id: int) -> dict[str, tuple[int, int]]:
         """{account: (cumulative amount, accepted rounds)} of the table the chain's root commits to."""
@@ -192,24 +245,46 @@ class ChainSource(DashboardSource):
         rows = {p.address.lower(): p for p in self.participants(task_id)}
         row = rows.get(address.lower())
         if row is None:
-            raise NotFound(f"{address} has no stake on chain {self.backend.chain_id} (task {task_id})")
-        history = [HistoryItem(0, None, None, e.args["amount"], f"claimed in block {e.block}")
-                   for e in self.log.of("Claimed", task_id=task_id, account=row.address)]
-        history += [HistoryItem(0, None, None, None, f"slashed {e.args['amount']} base units in block {e.block}")
-                    for e in self.log.of("Slashed", account=row.address)]
+            raise NotFound(f"{address} did not join task {task_id} on chain {self.backend.chain_id}")
         claim = None
         root = self.market.rewards_root(task_id)
         if self.tables is not None and root != ZERO32:
             claim = self.tables.claim(self._final_rounds(task_id), root, row.address, market=self.market.address,
                                       task_id=task_id, claimed=self.market.claimed(task_id, row.address),
                                       root_source="chain")
-        return ParticipantDetail(row, history, claim)
+        return ParticipantDetail(row, self._history(task_id, row), claim)
+
+    def _history(self, task_id: int, row: ParticipantView) -> list[HistoryItem]:
+        """Its rounds (selected, recomputed; a validator's attestation of the final result), then its claims,
+        reputation moves and slashes as the chain logged them."""
+        account, items = row.address, []
+        if row.role == "trainer":
+            state = self.market.task(task_id)
+            for number, cohort in self.cohorts.cohorts(task_id, state, self.market.rounds_done(task_id)).items():
+                items.append(HistoryItem(number, account in cohort, None, None))
+        elif row.role == "validator":
+            attested = {e.args["round"]: e.args["result_hash"]
+                        for e in self.log.of("RoundAttested", task_id=task_id, validator=account)}
+            for e in self.log.of("RoundFinalized", task_id=task_id):
+                agreed = attested.get(e.args["round"]) == e.args["result_hash"]
+                items.append(HistoryItem(e.args["round"], None, None, None,
+                                         "attested the final result" if agreed else "did not attest the final result"))
+        items += [HistoryItem(0, None, None, e.args["amount"], f"claimed in block {e.block}: "
+                              f"{e.args['accepted_rounds']} accepted round(s) so far")
+                  for e in self.log.of("Claimed", task_id=task_id, account=account)]
+        items += [HistoryItem(0, None, None, None, f"reputation {e.args['reputation']} in block {e.block}")
+                  for e in self.log.of("ReputationChanged", task_id=task_id, account=account)]
+        items += [HistoryItem(0, None, None, None, f"dropped from the task's quorum (weight {e.args['weight']} base "
+                              f"units) in block {e.block}")
+                  for e in self.log.of("ValidatorDropped", task_id=task_id, validator=account)]
+        items += [HistoryItem(0, None, None, None, f"slashed {e.args['amount']} base units in block {e.block}")
+                  for e in self._slashes(task_id) if e.args["account"] == account]
+        return items
 
     # disputes and the model
 
     def disputes(self, task_id: int) -> list[DisputeView]:
         self.task(task_id)
-        bond = self.market.view("params")[0]
         views = []
         for opened in self.log.of("DisputeOpened", task_id=task_id):
             number = opened.args["dispute_id"]
@@ -217,7 +292,7 @@ class ChainSource(DashboardSource):
             resolved = self.log.of("DisputeResolved", dispute_id=number)
             outcome = ("upheld" if resolved[0].args["upheld"] else "dismissed") if resolved else "open"
             views.append(DisputeView(number, opened.args["round"], KINDS.get(opened.args["kind"], "?"),
-                                     opened.args["accused"], opened.args["challenger"], bond, votes, outcome,
+                                     opened.args["accused"], opened.args["challenger"], opened.args["bond"], votes, outcome,
                                      resolved[0].args["slashed"] if resolved else 0))
         return views
 

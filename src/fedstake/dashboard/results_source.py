@@ -37,6 +37,9 @@ def _bytes(text: str) -> bytes:
 
 
 class ResultsSource(DashboardSource):
+    participants_note = ("Reputation is a view of a live chain: read a task's chain (--manifest) for it. "
+                         "Agreement: a validator's mean trust share in the round consensus.")
+
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         path = self.directory / RESULTS
@@ -64,9 +67,11 @@ class ResultsSource(DashboardSource):
         self._check(task_id)
         rounds, task = self.data["rounds"], self.data["scenario"]["task"]
         requester = next((p["address"] for p in self.data["participants"] if p["role"] == "requester"), "")
-        final = sum(1 for r in rounds if r["finalized_at"])
-        return TaskView(task_id, requester, self.data["final"]["budget"], task["rounds"], final,
-                        task.get("settle-every", 1), final == task["rounds"])
+        final = [r for r in rounds if r["finalized_at"]]
+        committed = final[-1]["cumulative_rewards"] if final else 0
+        claimed = sum(p["rewards_claimed"] for p in self.data["participants"])
+        return TaskView(task_id, requester, self.data["final"]["budget"], task["rounds"], len(final),
+                        task.get("settle-every", 1), len(final) == task["rounds"], committed, claimed)
 
     def rounds(self, task_id: int) -> list[RoundView]:
         self._check(task_id)

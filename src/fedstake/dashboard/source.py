@@ -23,9 +23,11 @@ from fedstake.dashboard.views import (
 
 
 class DashboardSource(ABC):
-    """Read-only views of tasks; `label` says what the pages are reading (a URL, a directory)."""
+    """Read-only views of tasks; `label` says what the pages are reading (a URL, a directory),
+    `participants_note` where the participants' columns come from and which it cannot know."""
 
     label: str
+    participants_note: str = ""
 
     @abstractmethod
     def tasks(self) -> list[TaskView]: ...

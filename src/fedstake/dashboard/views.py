@@ -22,6 +22,8 @@ class TaskView:
     rounds_final: int
     settle_every: int
     closed: bool
+    committed: int | None = None  # cumulative rewards in the latest final root
+    claimed: int | None = None  # what claims paid out of it so far
 
     @property
     def state(self) -> str:

@@ -29,6 +29,29 @@ def test_claim_pays_once_and_raises_reputation_by_accepted_rounds(system, actors
         system.market.claim(task, *table.ticket(actors.trainer.address), sender=actors.trainer)
 
 
+def test_a_claim_logs_its_accepted_rounds_and_the_reputation_it_reaches(system, actors, task):
+    trainer = actors.trainer.address
+    system.market.register(sender=actors.trainer)
+    two = Rewards({trainer: (5 * TOKEN, 1)})
+    finalize(system, actors, task, 1, two.result(b"m1"))
+    receipt = system.market.claim(task, *two.ticket(trainer), sender=actors.trainer)
+    (claimed,) = system.market.handle.events(receipt, "Claimed")
+    assert claimed == dict(task_id=task, account=trainer, amount=5 * TOKEN, accepted_rounds=1)
+    (changed,) = system.market.handle.events(receipt, "ReputationChanged")
+    assert changed == dict(account=trainer, task_id=task, reputation=2)
+
+
+def test_a_claim_that_adds_no_reputation_logs_no_change(system, actors):
+    """A task paying less than the reputation unit per round earns no point: nothing moves, nothing is logged."""
+    tiny = staked_task(system, actors, budget=3, rounds=3)
+    trainer = actors.trainer.address
+    table = Rewards({trainer: (1, 1)})
+    finalize(system, actors, tiny, 1, table.result(b"m1"))
+    receipt = system.market.claim(tiny, *table.ticket(trainer), sender=actors.trainer)
+    assert system.market.handle.events(receipt, "ReputationChanged") == []
+    assert system.market.handle.events(receipt, "Claimed")[0]["accepted_rounds"] == 1
+
+
 def test_one_claim_covers_several_rounds_and_a_later_claim_pays_the_difference(system, actors, task):
     trainer = actors.trainer.address
     finalize(system, actors, task, 1, Rewards({trainer: (2 * TOKEN, 1)}).result(b"m1"))

@@ -274,3 +274,55 @@ def test_scores_dispute_needs_the_committed_scores(system, actors, world):
     with pytest.raises(ContractRevert, match="disputes: not a validator of the task"):
         system.market.challenge_scores(world["task"], 1, world["result_hash"], validator=actors.outsider.address,
                                        scores_hash=b"\x00" * 32, proof=[], sender=actors.challenger)
+
+
+def test_the_opened_dispute_logs_its_bond(system, actors, world):
+    receipt = system.market.handle.transact(
+        "challenge_result", world["task"], 1, world["result_hash"], b"\x00" * 32, sender=actors.challenger)
+    (opened,) = system.market.handle.events(receipt, "DisputeOpened")
+    assert opened["bond"] == BOND and opened["kind"] == DisputeKind.RESULT
+
+
+def test_an_upheld_update_dispute_logs_the_reputation_cut(system, actors, world):
+    dispute = challenge(system, actors, world)
+    vote_all(system, actors, dispute, True, actors.validators[:2])
+    receipt = system.market.handle.transact("resolve", dispute, sender=actors.outsider)
+    (changed,) = system.market.handle.events(receipt, "ReputationChanged")
+    assert changed == dict(account=actors.trainer.address, task_id=world["task"], reputation=1)
+    assert system.market.handle.events(receipt, "ValidatorDropped") == []
+
+
+def test_a_dismissed_dispute_moves_no_reputation_and_drops_no_validator(system, actors, world):
+    dispute = challenge(system, actors, world)
+    vote_all(system, actors, dispute, False, actors.validators[:2])
+    receipt = system.market.handle.transact("resolve", dispute, sender=actors.outsider)
+    assert system.market.handle.events(receipt, "ReputationChanged") == []
+    assert system.market.handle.events(receipt, "ValidatorDropped") == []
+
+
+def test_an_upheld_scores_dispute_logs_the_weight_it_drops(system, actors, world):
+    liar = actors.third_validator
+    dispute = challenge_scores(system, actors, world, liar)
+    vote_all(system, actors, dispute, True, actors.validators[:2])
+    receipt = system.market.handle.transact("resolve", dispute, sender=actors.outsider)
+    (dropped,) = system.market.handle.events(receipt, "ValidatorDropped")
+    assert dropped == dict(task_id=world["task"], validator=liar.address, weight=100 * TOKEN)
+
+
+def test_an_upheld_result_dispute_logs_the_rejected_result_and_a_dismissed_one_does_not(system, actors, world):
+    market, task = system.market, world["task"]
+    dispute = market.challenge_result(task, 1, world["result_hash"], sender=actors.challenger)
+    vote_all(system, actors, dispute, True)
+    receipt = market.handle.transact("resolve", dispute, sender=actors.outsider)
+    assert market.handle.events(receipt, "ResultRejected") == [dict(task_id=task, round=1,
+                                                                    result_hash=world["result_hash"])]
+    assert len(market.handle.events(receipt, "ValidatorDropped")) == 2  # both attesters
+
+
+def test_a_dismissed_result_dispute_rejects_nothing(system, actors, world):
+    market, task = system.market, world["task"]
+    dispute = market.challenge_result(task, 1, world["result_hash"], sender=actors.challenger)
+    market.vote(dispute, True, sender=actors.third_validator)
+    system.backend.advance_time(VOTE_PERIOD)
+    receipt = market.handle.transact("resolve", dispute, sender=actors.outsider)
+    assert market.handle.events(receipt, "ResultRejected") == []
