@@ -22,6 +22,7 @@ import torch
 from fedstake.chain.eip712 import Domain
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.staking import StakeRegistry
+from fedstake.chain.stopwatch import Stopwatch
 from fedstake.errors import ProtocolError
 from fedstake.proof.reveal import SegmentReveal
 from fedstake.protocol.audit import AuditRecord, Auditor
@@ -58,6 +59,7 @@ class TaskSession:
     previous_change: torch.Tensor | None = None
     domain: Domain | None = None
     fan_out: FanOut = in_turn  # a step on every validator: in turn here, at once over a network
+    phases: Stopwatch = field(default_factory=Stopwatch, repr=False)  # wall time per step of the rounds
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -98,20 +100,35 @@ def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str,
 
 
 def run_round(session: TaskSession, round: int, transport: Transport) -> RoundReport:
-    """Play round `round` until its result is final on chain; advances the session."""
-    seed = session.market.round_seed(session.task_id, round)
-    cohort, stakes = draw_cohort(session, seed)
+    """Play round `round` until its result is final on chain; advances the session. Each step's
+    wall time adds to `session.phases` (cohort, trainers, assess, conclude, settle, adopt)."""
+    timed = session.phases.measure
+    with timed("cohort"):
+        seed = session.market.round_seed(session.task_id, round)
+        cohort, stakes = draw_cohort(session, seed)
     assert session.domain is not None
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
                      session.previous_change)
-    submissions = transport(cohort, task)
+    with timed("trainers"):
+        submissions = transport(cohort, task)
     absent: dict[str, str] = {}  # a validator that does not answer sits the rest of the round out
-    assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
+    with timed("assess"):
+        assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
     reports: dict[str, Report] = {p.address: r for p, r in assessed}
-    concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed], lambda p: p.conclude(task, reports),
-                                       absent)]
-    settlement = session.settler.settle(round, concluded, _audit(session, task, transport))
+    with timed("conclude"):
+        concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed],
+                                           lambda p: p.conclude(task, reports), absent)]
+    with timed("settle"):
+        settlement = session.settler.settle(round, concluded, _audit(session, task, transport))
     absent.update(settlement.absent)
+    with timed("adopt"):
+        summary, new_params = _adopt(session, round, concluded, settlement, absent)
+    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent)
+
+
+def _adopt(session: TaskSession, round: int, concluded: list[ValidatorPort], settlement: Settlement,
+           absent: dict[str, str]) -> tuple[RoundSummary, torch.Tensor]:
+    """Every validator that concluded adopts the final result; the session moves to its model."""
     agreed = [p for p in concluded if p.result_hash == settlement.final_hash]
     winner = next((p for p in agreed if p.address not in absent), agreed[0])  # its summary came with its conclusion
     summary, new_params = winner.summary(), winner.new_model()
@@ -123,7 +140,7 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     if summary.table is not None:
         session.ledger.publish(summary.table)
     session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
-    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent)
+    return summary, new_params
 
 
 def _audit(session: TaskSession, task: RoundTask, transport: Transport):

@@ -110,6 +110,7 @@ class Validator:
     stopwatch: Stopwatch = field(default_factory=Stopwatch, repr=False)
     pol: PolRules | None = None
     data_roots: dict[str, bytes] = field(default_factory=dict, repr=False)  # pinned at a trainer's first transcript
+    phases: Stopwatch = field(default_factory=Stopwatch, repr=False)  # wall time of screen, aggregate, score
 
     @property
     def address(self) -> str:
@@ -198,15 +199,18 @@ class Validator:
     def assess(self, submissions: Sequence[Submission], task: RoundTask, cohort: Mapping[str, int], *,
                min_stake: int, scoring: ScoringRules) -> Assessment:
         """Screen, aggregate and score the round on this validator's own data."""
-        accepted, rejected = self.screen(submissions, task, cohort, min_stake)
-        new_params, held = self.aggregate(accepted, task)
+        with self.phases.measure("screen"):
+            accepted, rejected = self.screen(submissions, task, cohort, min_stake)
+        with self.phases.measure("aggregate"):
+            new_params, held = self.aggregate(accepted, task)
         if held is not None:  # nothing to score: the round pays nobody
             return Assessment(tuple(accepted), tuple(rejected), new_params, {}, held)
         if self.reference is None:
             raise ProtocolError("scoring needs the validator's reference data")
         updates = torch.stack([a.flat for a in accepted])
         samples = torch.tensor([float(a.samples) for a in accepted])
-        scores = score_updates(scoring, updates, samples, task, self.reference, seed=self.score_seed(task))
+        with self.phases.measure("score"):
+            scores = score_updates(scoring, updates, samples, task, self.reference, seed=self.score_seed(task))
         return Assessment(tuple(accepted), tuple(rejected), new_params,
                           {a.trainer: float(s) for a, s in zip(accepted, scores)})
 
