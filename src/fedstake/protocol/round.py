@@ -32,6 +32,7 @@ from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, Tas
 from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn, reached
+from fedstake.protocol.validator import train_references
 
 
 class Transport(Protocol):
@@ -113,6 +114,7 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
         submissions = transport(cohort, task)
     absent: dict[str, str] = {}  # a validator that does not answer sits the rest of the round out
     with timed("assess"):
+        _train_references(session, task)
         assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
     reports: dict[str, Report] = {p.address: r for p, r in assessed}
     with timed("conclude"):
@@ -141,6 +143,15 @@ def _adopt(session: TaskSession, round: int, concluded: list[ValidatorPort], set
         session.ledger.publish(summary.table)
     session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
     return summary, new_params
+
+
+def _train_references(session: TaskSession, task: RoundTask) -> None:
+    """With trust scores and several validators in this process (the simulator's), their reference
+    updates train in one cohort call before they assess; each still scores on its own."""
+    scoring = session.terms.scoring
+    references = [p.desk.validator.reference for p in session.ports if isinstance(p, LocalValidatorPort)]
+    if scoring.scorer == "trust" and None not in references:
+        train_references(references, task, epochs=scoring.reference_epochs)
 
 
 def _audit(session: TaskSession, task: RoundTask, transport: Transport):
