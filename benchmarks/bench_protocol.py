@@ -59,6 +59,14 @@ def _sweeps(tmp: Path) -> dict[str, float | bool]:
             "sweep_jobs2_speedup": round(walls[1] / walls[2], 3), "sweep_tables_identical": same}
 
 
+def _protocol_rounds() -> dict[str, float]:
+    """`protocol_over_training_10` and `_100` from `protocol_rounds.py` (its last line)."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "protocol_rounds.py")], check=True,
+                         capture_output=True, text=True).stdout
+    figures = json.loads(out.splitlines()[-1])
+    return {key: figures[key] for key in ("protocol_over_training_10", "protocol_over_training_100")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=ROOT / "examples" / "quickstart.toml")
@@ -89,6 +97,7 @@ def main() -> None:
         "outside_rounds_s": round(figures["outside_rounds_s"], 3),
         "outside_rounds_vs_torch_import": round(figures["outside_rounds_s"] / torch_s, 3),
         **sweeps,
+        **_protocol_rounds(),
     }))
 
 

@@ -30,6 +30,18 @@ def test_forks_are_independent():
     assert ledger.total == 0 and fork.total == 3
 
 
+def test_a_fork_that_credits_and_publishes_leaves_the_original_and_its_tickets_alone():
+    ledger = RewardLedger()
+    ledger.credit({A: 5}, accepted=[A])
+    table = ledger.publish()
+    fork = ledger.fork()
+    fork.credit({A: 2, B: 4}, accepted=[A, B])
+    fork.publish()
+    assert ledger.published is table and ledger.table() == {A: (5, 1)}
+    assert ledger.ticket(A).cumulative == 5 and ledger.ticket(B) is None
+    assert fork.ticket(A).cumulative == 7 and fork.ticket(B).cumulative == 4
+
+
 def test_negative_rewards_are_refused():
     with pytest.raises(ValueError):
         RewardLedger().credit({A: -1})

@@ -10,12 +10,13 @@ against the contract's own digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from coincurve import PrivateKey, PublicKey
-from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from fedstake.chain.abi_words import encode_words
 from fedstake.errors import SignatureError
 
 _DOMAIN_TYPEHASH = keccak(
@@ -34,23 +35,25 @@ class Domain:
     verifying_contract: str
 
     def separator(self) -> bytes:
-        return keccak(
-            encode(
-                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-                [
-                    _DOMAIN_TYPEHASH,
-                    keccak(text=self.name),
-                    keccak(text=self.version),
-                    self.chain_id,
-                    self.verifying_contract,
-                ],
-            )
-        )
+        return _separator(self)
+
+
+@lru_cache(maxsize=64)
+def _separator(domain: Domain) -> bytes:
+    """A domain's separator, hashed once per domain (every digest of a round shares one)."""
+    return keccak(encode_words(["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                               [_DOMAIN_TYPEHASH, keccak(text=domain.name), keccak(text=domain.version),
+                                domain.chain_id, domain.verifying_contract]))
+
+
+@lru_cache(maxsize=64)
+def _type_hash(type_string: str) -> bytes:
+    return keccak(text=type_string)
 
 
 def struct_hash(type_string: str, abi_types: Sequence[str], values: Sequence[Any]) -> bytes:
     """hashStruct for a struct whose members are all atomic types."""
-    return keccak(encode(["bytes32", *abi_types], [keccak(text=type_string), *values]))
+    return keccak(encode_words(["bytes32", *abi_types], [_type_hash(type_string), *values]))
 
 
 def typed_digest(domain: Domain, hashed_struct: bytes) -> bytes:

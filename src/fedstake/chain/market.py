@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from eth_abi import encode
 from eth_utils import keccak
 
+from fedstake.chain.abi_words import encode_words
 from fedstake.chain.accounts import Account
 from fedstake.chain.backend import Receipt
 from fedstake.chain.contract import ContractHandle
@@ -28,7 +28,7 @@ ZERO32 = b"\x00" * 32
 
 def reward_leaf(account: str, cumulative_amount: int, accepted_rounds: int) -> bytes:
     """keccak(keccak(abi.encode(account, amount, rounds))): OpenZeppelin's double-hashed leaf."""
-    return keccak(keccak(encode(["address", "uint256", "uint256"], [account, cumulative_amount, accepted_rounds])))
+    return keccak(keccak(encode_words(["address", "uint256", "uint256"], [account, cumulative_amount, accepted_rounds])))
 
 
 def commitment_struct_hash(
@@ -44,7 +44,7 @@ def commitment_leaf(hashed_struct: bytes) -> bytes:
 
 def scores_leaf(validator: str, scores_hash: bytes) -> bytes:
     """Leaf of the scores root: keccak(abi.encode(validator, hash of its score vector))."""
-    return keccak(encode(["address", "bytes32"], [validator, scores_hash]))
+    return keccak(encode_words(["address", "bytes32"], [validator, scores_hash]))
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class RoundResult:
     scores_root: bytes = ZERO32
 
     def hash(self, task_id: int, round: int) -> bytes:
-        return keccak(encode(
+        return keccak(encode_words(
             ["uint256", "uint256", "bytes32", "bytes32", "bytes32", "uint256", "bytes32"],
             [task_id, round, self.model_hash, self.updates_root, self.rewards_root, self.cumulative_total,
              self.scores_root],
@@ -67,7 +67,7 @@ class RoundResult:
 
 def chain_provenance(previous: bytes, round: int, result: RoundResult) -> bytes:
     """One link of the provenance hash chain the contract extends at each final round."""
-    return keccak(encode(["bytes32", "uint256", "bytes32", "bytes32", "bytes32"],
+    return keccak(encode_words(["bytes32", "uint256", "bytes32", "bytes32", "bytes32"],
                          [previous, round, result.model_hash, result.updates_root, result.rewards_root]))
 
 

@@ -135,7 +135,8 @@ class ValidatorDesk:
         if task.model_hash != self.model_hash:
             raise ProtocolError(f"round {task.round}: asked to start from model 0x{task.model_hash.hex()}, but the "
                                 f"last final model is 0x{self.model_hash.hex()}")
-        opened, unopened = self._open(submissions)
+        with self.validator.phases.measure("open"):
+            opened, unopened = self._open(submissions)
         if self.terms.auctioned:
             opened, unopened = self._check_auction(task, cohort, opened, unopened)
         assessment = self.validator.assess(opened, task, cohort, min_stake=self.terms.min_stake,

@@ -8,7 +8,6 @@ the chain can check, even while later rounds accumulate.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -94,8 +93,10 @@ class RewardLedger:
         return ClaimTicket(account, value, rounds, tuple(proof))
 
     def fork(self) -> RewardLedger:
-        """An independent copy: a validator's proposal credits its own copy."""
-        return copy.deepcopy(self)
+        """An independent copy: a validator's proposal credits its own copy. The counts are copied;
+        the published table is shared, since nothing changes a table once built (publishing
+        replaces it), and deep-copying its tree cost more than the rest of concluding a round."""
+        return RewardLedger(dict(self.amounts), dict(self.rounds), self.published)
 
 
 def claim(market: TaskMarket, task_id: int, account: Account, ticket: ClaimTicket, *, operation: str = "claim",

@@ -22,6 +22,7 @@ import torch
 from fedstake.chain.eip712 import Domain
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.staking import StakeRegistry
+from fedstake.chain.stopwatch import Stopwatch
 from fedstake.errors import ProtocolError
 from fedstake.proof.reveal import SegmentReveal
 from fedstake.protocol.asks import AskBook
@@ -33,6 +34,7 @@ from fedstake.protocol.ledger import RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.pricing import ContributionRecord, RoundAuction, auction_budget, run_auction
 from fedstake.protocol.settlement import FanOut, RoundSettler, Settlement, in_turn, reached
+from fedstake.protocol.validator import train_references
 
 
 class Transport(Protocol):
@@ -62,6 +64,7 @@ class TaskSession:
     fan_out: FanOut = in_turn  # a step on every validator: in turn here, at once over a network
     asks: AskBook | None = None  # where trainers publish their asks (reverse-auction pricing)
     contributions: ContributionRecord = field(default_factory=ContributionRecord)  # past consensus, as adopted
+    phases: Stopwatch = field(default_factory=Stopwatch, repr=False)  # wall time per step of the rounds
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -119,21 +122,37 @@ def auction_cohort(session: TaskSession, round: int) -> tuple[list[str], dict[st
 
 
 def run_round(session: TaskSession, round: int, transport: Transport) -> RoundReport:
-    """Play round `round` until its result is final on chain; advances the session."""
-    seed = session.market.round_seed(session.task_id, round)
-    cohort, stakes, auction = auction_cohort(session, round) if session.terms.auctioned \
-        else (*draw_cohort(session, seed), None)
+    """Play round `round` until its result is final on chain; advances the session. Each step's
+    wall time adds to `session.phases` (cohort, trainers, assess, conclude, settle, adopt)."""
+    timed = session.phases.measure
+    with timed("cohort"):
+        seed = session.market.round_seed(session.task_id, round)
+        cohort, stakes, auction = auction_cohort(session, round) if session.terms.auctioned \
+            else (*draw_cohort(session, seed), None)
     assert session.domain is not None
     task = RoundTask(session.task_id, round, seed, session.global_params, session.model_hash, session.domain,
                      session.previous_change, auction.asks if auction else ())
-    submissions = transport(cohort, task)
+    with timed("trainers"):
+        submissions = transport(cohort, task)
     absent: dict[str, str] = {}  # a validator that does not answer sits the rest of the round out
-    assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
+    with timed("assess"):
+        _train_references(session, task)
+        assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
     reports: dict[str, Report] = {p.address: r for p, r in assessed}
-    concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed], lambda p: p.conclude(task, reports),
-                                       absent)]
-    settlement = session.settler.settle(round, concluded, _audit(session, task, transport))
+    with timed("conclude"):
+        concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed],
+                                           lambda p: p.conclude(task, reports), absent)]
+    with timed("settle"):
+        settlement = session.settler.settle(round, concluded, _audit(session, task, transport))
     absent.update(settlement.absent)
+    with timed("adopt"):
+        summary, new_params = _adopt(session, round, concluded, settlement, absent)
+    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent, auction)
+
+
+def _adopt(session: TaskSession, round: int, concluded: list[ValidatorPort], settlement: Settlement,
+           absent: dict[str, str]) -> tuple[RoundSummary, torch.Tensor]:
+    """Every validator that concluded adopts the final result; the session moves to its model."""
     agreed = [p for p in concluded if p.result_hash == settlement.final_hash]
     winner = next((p for p in agreed if p.address not in absent), agreed[0])  # its summary came with its conclusion
     summary, new_params = winner.summary(), winner.new_model()
@@ -146,7 +165,16 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
         session.ledger.publish(summary.table)
     session.contributions.add(summary.rewards.consensus)
     session.ports = [p for p in session.ports if session.market.view("weight", session.task_id, p.address)]
-    return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent, auction)
+    return summary, new_params
+
+
+def _train_references(session: TaskSession, task: RoundTask) -> None:
+    """With trust scores and several validators in this process (the simulator's), their reference
+    updates train in one cohort call before they assess; each still scores on its own."""
+    scoring = session.terms.scoring
+    references = [p.desk.validator.reference for p in session.ports if isinstance(p, LocalValidatorPort)]
+    if scoring.scorer == "trust" and None not in references:
+        train_references(references, task, epochs=scoring.reference_epochs)
 
 
 def _audit(session: TaskSession, task: RoundTask, transport: Transport):

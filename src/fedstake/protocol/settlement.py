@@ -72,6 +72,7 @@ class ValidatorSettlement:
 
     def __init__(self, market: TaskMarket, task_id: int, account: Account, clock: Clock) -> None:
         self.market, self.task_id, self.account, self.clock = market, task_id, account, clock
+        self._challenge_window: int | None = None  # set at deployment, never changed: read once
 
     @property
     def address(self) -> str:
@@ -79,18 +80,21 @@ class ValidatorSettlement:
 
     def post(self, round: int, result: RoundResult) -> bool:
         """Attest `result` if it is posted already, else propose it; True if this validator proposed.
-        Posting again what it posted before (a coordinator that restarted the round) changes nothing."""
+        Posting again what it posted before (a coordinator that restarted the round) changes nothing.
+        The proposal is read first: the round's first poster, the usual case, then needs no other read."""
         mine = result.hash(self.task_id, round)
-        if self.market.view("attested", self.task_id, round, self.address) == mine:
-            return self.market.proposal(self.task_id, round, mine).proposer == self.address
-        if self.market.proposal(self.task_id, round, mine).proposer == _NOBODY:
+        proposer = self.market.proposal(self.task_id, round, mine).proposer
+        if proposer == self.address:
+            return True
+        if proposer == _NOBODY:
             try:
                 self.market.propose_round(self.task_id, round, result, sender=self.account)
                 return True
             except ContractRevert as exc:
                 if exc.reason != "rounds: already proposed":  # another validator posted it meanwhile
                     raise
-        self.market.attest_round(self.task_id, round, mine, sender=self.account)
+        if self.market.view("attested", self.task_id, round, self.address) != mine:
+            self.market.attest_round(self.task_id, round, mine, sender=self.account)
         return False
 
     def challenge(self, round: int, mine: bytes, posted: Sequence[bytes]) -> list[tuple[bytes, int]]:
@@ -136,7 +140,9 @@ class ValidatorSettlement:
         """Wait out the quorum result's challenge window, then make it final; returns the transaction hash."""
         quorum = self.market.view("quorum_result", self.task_id, round)
         quorum_at = self.market.proposal(self.task_id, round, quorum).quorum_at
-        self.clock.wait_until(quorum_at + self.market.view("challenge_window"))
+        if self._challenge_window is None:
+            self._challenge_window = self.market.view("challenge_window")
+        self.clock.wait_until(quorum_at + self._challenge_window)
         return self.market.finalize_round(self.task_id, round, sender=self.account).tx_hash
 
 

@@ -6,12 +6,14 @@ import time
 from typing import Callable, Sequence
 
 from fedstake import __version__
+from fedstake.chain.stopwatch import Stopwatch
 from fedstake.learn.privacy import PrivacyAccountant
 from fedstake.learn.train import evaluate
 from fedstake.protocol.ledger import claim
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.participation import train_one_by_one, train_vectorised
 from fedstake.protocol.round import RoundReport, run_round
+from fedstake.protocol.trainer import Trained, Trainer
 from fedstake.sim.cohort_play import play_cohort
 from fedstake.sim.config import Scenario, resolved
 from fedstake.sim.results import ParticipantRow, Results, RoundRow, hex0x, settlement_rows, summary_row
@@ -31,7 +33,8 @@ class InProcessTransport:
         self._samples = {t.address: t.samples for t in world.trainers}
         self.edge = world.edge
         self.pol = world.session.terms.pol
-        self.train = train_one_by_one if world.scenario.task.cohort_training == "one-by-one" else train_vectorised
+        self.training = Stopwatch()  # the cohort's own training, apart from the protocol around it
+        self._train = train_one_by_one if world.scenario.task.cohort_training == "one-by-one" else train_vectorised
         self.gate: Gate | None = None
         self.timing: RoundTiming | None = None
 
@@ -40,11 +43,15 @@ class InProcessTransport:
             self.gate = self.edge.gate(task.round, cohort, self._samples)
             cohort = self.gate.present
         trainers = [self._by_address[a] for a in cohort]
-        submissions = play_cohort(trainers, task, sybil_families=self._families, train=self.train,
+        submissions = play_cohort(trainers, task, sybil_families=self._families, train=self._timed_train,
                                   pol=self.pol) if trainers else []
         if self.edge is not None:
             submissions, self.timing = self.edge.time(task.round, submissions, self._samples)
         return submissions
+
+    def _timed_train(self, trainers: Sequence[Trainer], task: RoundTask, interval: int | None = None) -> list[Trained]:
+        with self.training.measure("training"):
+            return self._train(trainers, task, interval)
 
     def reveal(self, trainer: str, task: RoundTask, segments: Sequence[int]):
         """A spot check reaches the trainer in process; it answers from what it kept this round."""
@@ -167,10 +174,13 @@ def _edge_row(transport: InProcessTransport, report: RoundReport, payouts: Payou
                                                            if edge.index[a] in set(timing.dropped)]}
 
 
-def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: PayoutClock) -> list[RoundRow]:
-    scenario, transport, accountant = world.scenario, InProcessTransport(world), _accountant(world.scenario)
-    rows, claim_every = [], scenario.rewards.claim_every
+def _play(world: World, transport: InProcessTransport, on_round: Callable[[RoundRow], None] | None,
+          payouts: PayoutClock) -> tuple[list[RoundRow], float]:
+    """Every round with its bookkeeping; returns the rows and the rounds' wall time."""
+    scenario, accountant, timed = world.scenario, _accountant(world.scenario), world.session.phases.measure
+    rows, claim_every, spent = [], scenario.rewards.claim_every, 0.0
     for round_number in range(1, scenario.task.rounds + 1):
+        started = time.perf_counter()
         report = run_round(world.session, round_number, transport)
         world.keep_model(report.new_params)
         if report.auction is not None:
@@ -178,17 +188,41 @@ def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: Pa
         if report.summary.table is not None and report.summary.table.entries:  # an empty one commits to nothing
             world.tables[round_number] = report.summary.table
         world.forfeited.update(d.accused for d in report.settlement.disputes if d.kind == "update" and d.upheld)
-        row = _round_row(world, report, accountant)
+        with timed("evaluation"):
+            row = _round_row(world, report, accountant)
         if world.edge is not None:
             row.edge = _edge_row(transport, report, payouts)
-        if claim_every and round_number % claim_every == 0 and round_number < scenario.task.rounds:
-            _claim_all(world)
+        with timed("claims"):
+            if claim_every and round_number % claim_every == 0 and round_number < scenario.task.rounds:
+                _claim_all(world)
         if world.edge is not None:
             _paid(world, transport, _newly_final(world), payouts)
+        spent += time.perf_counter() - started
         rows.append(row)
         if on_round is not None:
             on_round(row)
-    return rows
+    return rows, spent
+
+
+def round_timing(rounds_s: float, phases: Stopwatch, training: Stopwatch, validators: Sequence) -> dict:
+    """results.json's `timing` keys for the rounds: their wall time, the cohort's own training
+    (what the cohort engine spends in `train_cohort`, or each trainer's `local_train` one by one),
+    the protocol around it over that training, and the wall time of each step (the trainers' step
+    split into their training and the rest: privacy, encoding, signing, sealing; the validators'
+    assessments, summed over validators, by what they did)."""
+    training_s = training.seconds
+    steps = dict(phases.by_label)
+    steps["submit"] = steps.pop("trainers", 0.0) - training_s
+    steps["training"] = training_s
+    steps["other"] = rounds_s - sum(steps.values())  # the rounds' bookkeeping between the steps timed
+    assessing: dict[str, float] = {}
+    for v in validators:
+        for label, seconds in v.phases.by_label.items():
+            assessing[label] = assessing.get(label, 0.0) + seconds
+    return {"rounds_s": round(rounds_s, 3), "training_s": round(training_s, 3),
+            "protocol_over_training": round((rounds_s - training_s) / training_s, 3) if training_s else None,
+            "round_phases_s": {k: round(v, 4) for k, v in sorted(steps.items(), key=lambda item: -item[1])},
+            "assess_phases_s": {k: round(v, 4) for k, v in sorted(assessing.items(), key=lambda item: -item[1])}}
 
 
 def _newly_final(world: World) -> dict[str, int]:
@@ -219,8 +253,8 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
     world = build_world(scenario)
     try:
         setup_s = time.perf_counter() - started
-        payouts = PayoutClock()
-        rows = _play(world, on_round, payouts)
+        payouts, transport = PayoutClock(), InProcessTransport(world)
+        rows, rounds_s = _play(world, transport, on_round, payouts)
         market = world.deployment.market
         refunded = _end_task(world)
         _claim_all(world)
@@ -245,7 +279,8 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
             timing={"setup_s": round(setup_s, 3), "total_s": round(time.perf_counter() - started, 3),
                     "chain_s": round(world.backend.stopwatch.seconds, 3),
                     "chain_breakdown_s": {label: round(seconds, 3) for label, seconds in sorted(
-                        world.backend.stopwatch.by_label.items(), key=lambda item: -item[1])}},
+                        world.backend.stopwatch.by_label.items(), key=lambda item: -item[1])},
+                    **round_timing(rounds_s, world.session.phases, transport.training, world.validators)},
         )
     finally:
         world.backend.close()
