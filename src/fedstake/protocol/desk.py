@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Mapping, Protocol, Sequence
 
 import torch
@@ -44,6 +45,7 @@ class TaskTerms:
     scoring: ScoringRules = field(default_factory=ScoringRules)
     reputation_selection: bool = True
     pol: PolRules | None = None
+    selection_exponent: Fraction = Fraction(1)  # the cohort draw weighs bond ** this (sub-linear below 1)
 
     def settles(self, round: int) -> bool:
         return round % self.settle_every == 0 or round == self.rounds
