@@ -10,8 +10,8 @@ at each task's end) at one `task.selection-stake-exponent` and one seed.
 Runs are appended to `<out>.jsonl` as they finish (an interrupted sweep
 keeps what it did; `--report` redraws from it): the concentration after
 the last round (every measure, every metric), and stake, quorum weight and
-rewards every `--every` rounds for the plot. Then it writes `<out>.json`,
-`<out>.md` (per mechanism and exponent: the median over seeds and the
+rewards every `--every` rounds for the plot. Then it writes `<out>.json`
+and `<out>.md` (per mechanism and exponent: the median over seeds and the
 worst seed: highest Gini and HHI, lowest Nakamoto coefficient) and the
 plot.
 """
@@ -149,7 +149,7 @@ def plot(runs: list[dict], path: Path) -> None:
 def report(out: Path, plot_path: Path) -> None:
     runs = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines() if line.strip()]
     rows = summarise(runs)
-    out.with_suffix(".json").write_text(json.dumps({"runs": runs, "summary": rows}, indent=1) + "\n")
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")  # the runs themselves: the jsonl
     out.with_suffix(".md").write_text(markdown(rows))
     plot(runs, plot_path)
     print(out.with_suffix(".md").read_text())
