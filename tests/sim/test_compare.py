@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from fedstake.cli import app
 from fedstake.sim.compare import HEADLINE, MECHANISMS, mechanism_overrides
 from fedstake.sim.config import load_scenario
+from fedstake.sim.drift import MEASURES
 
 SMALL = ["task.rounds=10", "task.clients-per-round=12", "trainers.0.count=15", "trainers.1.count=3",
          "task.local-epochs=1", "compare.epoch-length=3",
@@ -44,7 +45,21 @@ def test_writes_one_row_per_mechanism_with_every_headline_field(compared):
         assert len(list(csv.reader(handle))) == len(MECHANISMS) + 1
     table = (out / "comparison.md").read_text()
     assert all(name in table for name in MECHANISMS)
-    assert all((out / f"{plot}.png").stat().st_size > 10_000 for plot in ("participation", "accuracy_time", "rewards"))
+    assert all((out / f"{plot}.png").stat().st_size > 10_000
+               for plot in ("participation", "accuracy_time", "rewards", "concentration"))
+
+
+def test_reports_concentration_per_mechanism_after_the_last_round_and_over_rounds(compared):
+    out, rows = compared
+    table = (out / "comparison.md").read_text()
+    assert "trainers' stake after the last round: Gini" in table and "validators' quorum weight" in table
+    for row in rows:
+        by_round = row["concentration_by_round"]
+        assert len(by_round) == row["rounds"] and set(by_round[0]) == set(MEASURES)
+        assert row["stake_gini"] == by_round[-1]["stake"]["gini"]
+        assert row["rewards_cumulative_nakamoto_33"] == by_round[-1]["rewards_cumulative"]["nakamoto_33"]
+        assert 1 <= row["stake_nakamoto_33"] <= row["stake_nakamoto_50"] <= 150  # no reinvesting: bonds stay
+        assert row["stake_gini"] == by_round[0]["stake"]["gini"]
 
 
 def test_paying_at_project_end_loses_rational_devices_and_costs_the_orchestrator_fee(compared):

@@ -51,6 +51,11 @@ def test_kebab_case_keys_and_groups_are_read(tmp_path):
     ("[proof]\nagreement-ema = 0\n", "proof.agreement-ema"),
     ("[proof]\nagreement-ema = 1.5\n", "proof.agreement-ema"),
     ("[chain]\nbackend = 'solana'\n", "chain.backend"),
+    ("[task]\nselection-stake-exponent = 0\n", "task.selection-stake-exponent"),
+    ("[task]\nselection-stake-exponent = 1.5\n", "task.selection-stake-exponent"),
+    ("[task]\nselection-stake-exponent = 0.333\n", "task.selection-stake-exponent"),
+    ("[task]\ntasks = 0\n", "task.tasks"),
+    ("[task]\ntasks = 2\n[edge]\ndeadline = 300.0\n", "task.tasks"),
 ])
 def test_bad_values_name_their_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as caught:
@@ -103,3 +108,11 @@ def test_the_default_rule_is_fltrust_and_with_privacy_the_dp_mean():
     private = {"privacy": {"clip-norm": 1.0, "noise-multiplier": 1.0}, "screening": {"max-norm": 50}}
     assert parse_scenario(private).task.aggregator == "fedavg"
     assert parse_scenario({**private, "task": {"aggregator": "median"}}).task.aggregator == "median"
+
+
+def test_the_stake_exponent_is_read_as_an_exact_fraction():
+    from fractions import Fraction
+
+    assert load_scenario(None).selection_exponent == 1
+    assert load_scenario(None, ["task.selection-stake-exponent=0.75"]).selection_exponent == Fraction(3, 4)
+    assert load_scenario(None, ["task.selection-stake-exponent=0.33"]).selection_exponent == Fraction(33, 100)

@@ -23,6 +23,7 @@ SECTION_PAIRS = [
     ("task.dirichlet-alpha=0.3", "task.partition", ["task.partition=iid"], []),
     ("task.shards-per-client=3", "task.partition", [], ["task.partition=shards"]),
     ('chain.rpc-url="http://127.0.0.1:8545"', "chain.backend", [], ["chain.backend=rpc"]),
+    ("rewards.reinvest=true", "task.tasks", [], ["task.tasks=2"]),
     ("proof.utility=accuracy", "proof.scorer", [], ["proof.scorer=loo"]),
     ("proof.reference-epochs=5", "proof.scorer", ["proof.scorer=gtg-shapley"], []),
     ("proof.gtg-eps=0.01", "proof.scorer", ["proof.scorer=loo"], ["proof.scorer=gtg-shapley"]),

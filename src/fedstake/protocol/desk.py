@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Mapping, Protocol, Sequence
 
 import torch
@@ -46,6 +47,7 @@ class TaskTerms:
     reputation_selection: bool = True
     pol: PolRules | None = None
     pricing: str = "fixed"  # or "reverse-auction": the cohort and its prices from the trainers' asks
+    selection_exponent: Fraction = Fraction(1)  # the cohort draw weighs bond ** this (sub-linear below 1)
 
     def __post_init__(self) -> None:
         check_pricing(self.pricing)

@@ -100,7 +100,8 @@ def draw_cohort(session: TaskSession, seed: bytes) -> tuple[list[str], dict[str,
     stakes = dict(zip(candidates, bonds))
     reputations = dict(zip(candidates, session.market.reputations_of(candidates)
                            if terms.reputation_selection else [1] * len(candidates)))
-    weights = {a: selection_weight(s, reputations[a]) for a, s in stakes.items() if s >= terms.min_stake}
+    weights = {a: selection_weight(s, reputations[a], exponent=terms.selection_exponent)
+               for a, s in stakes.items() if s >= terms.min_stake}
     cohort = select_cohort(seed, weights, terms.cohort_size)
     return cohort, {a: stakes[a] for a in cohort}
 

@@ -80,7 +80,19 @@ def summarise(name: str, results: Results, scenario: Scenario, settings: Compare
         "accuracy_by_time": [(r.edge["time_s"] if r.edge else i + 1, r.accuracy) for i, r in enumerate(rounds)],
         "participation_by_round": share,
         "rewards_by_behaviour": _rewards_by_behaviour(results),
+        **final_concentration(results), "concentration_by_round": [r.concentration for r in rounds],
     }
+
+
+CONCENTRATION = ("stake", "quorum_weight", "rewards_cumulative")  # the measures a comparison reports at its end
+METRICS = ("nakamoto_33", "nakamoto_50", "gini", "hhi")
+
+
+def final_concentration(results: Results) -> dict[str, float | int]:
+    """`<measure>_<metric>` after the last round, e.g. `stake_gini`: how far stake, quorum weight
+    and the rewards paid so far piled up by the end of the run."""
+    last = results.rounds[-1].concentration
+    return {f"{measure}_{metric}": last[measure][metric] for measure in CONCENTRATION for metric in METRICS}
 
 
 def _rewards_by_behaviour(results: Results) -> dict[str, list[float]]:
@@ -134,10 +146,11 @@ def run_comparison(scenario: Scenario, mechanisms: tuple[str, ...],
 
 HEADLINE = ("mechanism", "final_accuracy", "participation_mean", "dropout_mean", "payout_latency_p50_s",
             "payout_latency_p95_s", "requester_cost", "overhead_share", "attack_cost_stake", "rounds",
-            "devices_per_round", "wall_s", "chain_s")
+            "devices_per_round", "wall_s", "chain_s",
+            *(f"{measure}_{metric}" for measure in CONCENTRATION for metric in METRICS))
 
 COMPARISON_FILES = ("comparison.json", "comparison.csv", "comparison.md", "participation.png", "accuracy_time.png",
-                    "rewards.png")  # what write_comparison writes, for the claim
+                    "rewards.png", "concentration.png")  # what write_comparison writes, for the claim
 
 
 def write_comparison(rows: list[dict], out: OutputDir) -> Path:

@@ -15,6 +15,12 @@ ROWS = (
     ("requester cost (tokens)", "requester_cost", "{:,.0f}"),
     ("coordination overhead (share of budget)", "overhead_share", "{:.2%}"),
     ("stake to control the attack share of a cohort (tokens)", "attack_cost_stake", "{:,}"),
+    *((f"{label} after the last round: {name}", f"{measure}_{metric}", fmt)
+      for measure, label in (("stake", "trainers' stake"), ("quorum_weight", "validators' quorum weight"),
+                             ("rewards_cumulative", "trainers' rewards so far"))
+      for metric, name, fmt in (("nakamoto_33", "Nakamoto coefficient at 1/3", "{}"),
+                                ("nakamoto_50", "Nakamoto coefficient at 1/2", "{}"),
+                                ("gini", "Gini", "{:.3f}"), ("hhi", "HHI", "{:.3f}"))),
     ("wall time of the run (s)", "wall_s", "{:.1f}"),
     ("of which chain and signatures (s)", "chain_s", "{:.1f}"),
 )
@@ -63,6 +69,8 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "accuracy_time.png", dpi=120)
 
+    plot_concentration(rows, out)
+
     behaviours = sorted({b for r in rows for b in r["rewards_by_behaviour"]})
     fig = figure(figsize=(3 * len(rows), 3.4))
     axes = fig.subplots(1, len(rows), sharey=True, squeeze=False)
@@ -73,3 +81,27 @@ def plot_comparison(rows: list[dict], out: Path) -> None:
     axes[0][0].set_ylabel("rewards claimed per trainer (tokens)")
     fig.tight_layout()
     fig.savefig(out / "rewards.png", dpi=120)
+
+
+PANELS = (("stake", "gini", "Gini of trainers' stake"), ("stake", "nakamoto_33", "Nakamoto (1/3) of trainers' stake"),
+          ("quorum_weight", "gini", "Gini of validators' quorum weight"),
+          ("rewards_cumulative", "gini", "Gini of trainers' rewards so far"))
+
+
+def plot_concentration(rows: list[dict], out: Path) -> None:
+    """concentration.png: how stake, quorum weight and rewards pile up over the rounds, per mechanism."""
+    fig = figure(figsize=(9, 6))
+    axes = fig.subplots(2, 2, sharex=True).flatten()
+    for ax, (measure, metric, title) in zip(axes, PANELS):
+        for r in rows:
+            series = [c[measure][metric] for c in r["concentration_by_round"]]
+            ax.plot(range(1, len(series) + 1), series, label=r["mechanism"],
+                    drawstyle="steps-post" if metric.startswith("nakamoto") else "default")
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+        whole_rounds(ax.yaxis if metric.startswith("nakamoto") else ax.xaxis)
+    for ax in axes[2:]:
+        ax.set_xlabel("round")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "concentration.png", dpi=120)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ TRAINER_BEHAVIOURS = Literal["honest", "label-flip", "sign-flip", "scaling", "ga
                              "free-rider-zero", "free-rider-noise", "free-rider-stale", "sybil",
                              "skip-half", "wrong-data", "copy", "nan", "wrong-shape", "huge-norm"]
 DEFAULT_TRAINERS = 20  # a scenario without [[trainers]] has one honest group of this many
+MAX_EXPONENT_DENOMINATOR = 100  # bond ** (p/q) is the integer q-th root of bond ** p: q bounds its cost
 ATTACK_PARAMS = ("lambda", "boost", "sigma", "z", "epsilon", "scale", "clones")
 
 
@@ -64,6 +66,11 @@ class TaskConfig(_Section):
         "fixed", description="fixed: the cohort drawn by stake, each round's budget split by rewards.rule; "
                              "reverse-auction: trainers' signed asks, winners by quality per unit of price, each "
                              "paid its critical price within the round's budget")
+    selection_stake_exponent: float = Field(1.0, gt=0, le=1, description="the cohort draw weighs bond ** this: 1 "
+                                            "draws by stake, below 1 sub-linearly (a fraction p/q, q <= 100, "
+                                            "computed in integers so everyone draws the same cohort)")
+    tasks: int = Field(1, ge=1, le=1_000, description="a sequence of this many tasks of task.rounds rounds each, "
+                       "every one with its own budget, opened one after another for the same participants")
     cohort_training: Literal["vectorised", "one-by-one"] = Field(
         "vectorised", description="the simulator trains a cohort in one torch.func batch, or each trainer alone as a "
                                   "device does (the same bytes as a federation's nodes; the batch differs in the last bits)")
@@ -117,6 +124,8 @@ class RewardsConfig(_Section):
     claim_every: int = Field(10, ge=0, description="trainers claim every k rounds; 0 = only at the end")
     rule: Literal["equal", "samples", "contribution", "loo", "shapley", "reputation"] = "samples"
     validator_share: float = Field(0.1, ge=0, lt=1, description="share of each round's budget paid to validators")
+    reinvest: bool = Field(False, description="at each task's end every participant claims and restakes what it "
+                           "was paid, and bonds it all to the next task (compounding, after Fanti et al. 2019)")
 
 
 class ProofConfig(_Section):
@@ -261,6 +270,11 @@ class Scenario(_Section):
     compare: CompareConfig = CompareConfig()
 
     @property
+    def selection_exponent(self) -> Fraction:
+        """task.selection-stake-exponent as the exact fraction the cohort draw uses."""
+        return Fraction(str(self.task.selection_stake_exponent))
+
+    @property
     def trainer_count(self) -> int:
         return sum(g.count for g in self.trainers)
 
@@ -307,6 +321,13 @@ class Scenario(_Section):
                     make_aggregator(name, table)
                 except ConfigError as exc:
                     raise ConfigError(exc.key.replace("aggregator.", f"aggregator.{name}.", 1), exc.problem) from None
+        if self.selection_exponent.denominator > MAX_EXPONENT_DENOMINATOR:
+            raise ConfigError("task.selection-stake-exponent", f"{self.task.selection_stake_exponent} is not a fraction "
+                              f"p/q with q <= {MAX_EXPONENT_DENOMINATOR} (e.g. 0.5, 0.75, 0.33): the draw takes an "
+                              "integer q-th root")
+        if self.task.tasks > 1 and self.edge is not None:
+            raise ConfigError("task.tasks", "a sequence of tasks runs without an [edge] section (the edge clock "
+                              "and devices follow one task's rounds); drop one of them")
         self._check_cohort()
         if self.task.pricing == "reverse-auction" and self.edge is None:
             raise ConfigError("task.pricing", "'reverse-auction' needs an [edge] section: a trainer asks what a round "
@@ -393,6 +414,7 @@ DEPENDENT_KEYS: tuple[Needs, ...] = (
     _one_of("task.partition", "task.dirichlet-alpha", "dirichlet"),
     _one_of("task.partition", "task.shards-per-client", "shards"),
     _one_of("chain.backend", "chain.rpc-url", "rpc"),
+    Needs("rewards.reinvest", "task.tasks", "> 1", lambda v: v > 1),
     _one_of("proof.scorer", "proof.utility", *CONTRIBUTION_SCORERS),
     _one_of("proof.scorer", "proof.reference-epochs", "trust"),
     _one_of("proof.scorer", "proof.gtg-eps", "gtg-shapley"),

@@ -49,6 +49,8 @@ class RoundRow:
     pol: list[dict[str, Any]] = field(default_factory=list)
     held: str | None = None  # why the round kept the previous model and paid nothing
     silent: dict[str, str] = field(default_factory=dict)  # deployed: who the round went on without, and why
+    task: int = 0  # the chain's task id (a sequence of tasks numbers its rounds from 1 in each)
+    concentration: dict[str, dict[str, float | int]] = field(default_factory=dict)  # measure -> Nakamoto, Gini, HHI
 
 
 @dataclass

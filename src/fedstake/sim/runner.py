@@ -16,9 +16,11 @@ from fedstake.protocol.round import RoundReport, run_round
 from fedstake.protocol.trainer import Trained, Trainer
 from fedstake.sim.cohort_play import play_cohort
 from fedstake.sim.config import Scenario, resolved
+from fedstake.sim.drift import Drift
 from fedstake.sim.results import ParticipantRow, Results, RoundRow, hex0x, settlement_rows, summary_row
 from fedstake.edge import RoundTiming
 from fedstake.sim.edge import Gate, PayoutClock
+from fedstake.sim.sequence import next_task, tally_claims
 from fedstake.sim.world import World, build_world
 
 
@@ -120,12 +122,12 @@ def _participants(world: World) -> list[ParticipantRow]:
     for v in world.validators:
         rows.append(ParticipantRow(v.address, "validator", world.behaviours[v.address], 0, world.stakes[v.address],
                                    registry.stake_of(v.address), registry.slashed_of(v.address),
-                                   world.claimed.get(v.address, (0, 0))[0]))
+                                   world.claimed_total.get(v.address, 0)))
     edge = world.edge
     for t in world.trainers:
         row = ParticipantRow(t.address, "trainer", world.behaviours[t.address], t.samples, world.stakes[t.address],
                              registry.stake_of(t.address), registry.slashed_of(t.address),
-                             world.claimed.get(t.address, (0, 0))[0])  # a reclaim also moves claimed() on chain
+                             world.claimed_total.get(t.address, 0))  # a reclaim also moves claimed() on chain
         if edge is not None:
             device = edge.devices[edge.index[t.address]]
             row.energy_j, row.bytes_sent = edge.spent.energy_j.get(t.address, 0.0), edge.spent.bytes.get(t.address, 0)
@@ -174,10 +176,12 @@ def _edge_row(transport: InProcessTransport, report: RoundReport, payouts: Payou
                                                            if edge.index[a] in set(timing.dropped)]}
 
 
-def _play(world: World, transport: InProcessTransport, on_round: Callable[[RoundRow], None] | None,
-          payouts: PayoutClock) -> tuple[list[RoundRow], float]:
-    """Every round with its bookkeeping; returns the rows and the rounds' wall time."""
-    scenario, accountant, timed = world.scenario, _accountant(world.scenario), world.session.phases.measure
+def _play(world: World, on_round: Callable[[RoundRow], None] | None, payouts: PayoutClock,
+          accountant: PrivacyAccountant | None, drift: Drift, training: Stopwatch) -> tuple[list[RoundRow], float]:
+    """Every round of the world's current task; returns the rows and the rounds' wall time (the
+    cohort's own training adds to `training`)."""
+    scenario, transport, timed = world.scenario, InProcessTransport(world), world.session.phases.measure
+    transport.training = training
     rows, claim_every, spent = [], scenario.rewards.claim_every, 0.0
     for round_number in range(1, scenario.task.rounds + 1):
         started = time.perf_counter()
@@ -192,6 +196,7 @@ def _play(world: World, transport: InProcessTransport, on_round: Callable[[Round
             row = _round_row(world, report, accountant)
         if world.edge is not None:
             row.edge = _edge_row(transport, report, payouts)
+        row.task, row.concentration = world.task_id, drift.measure(world, row)
         with timed("claims"):
             if claim_every and round_number % claim_every == 0 and round_number < scenario.task.rounds:
                 _claim_all(world)
@@ -253,14 +258,22 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
     world = build_world(scenario)
     try:
         setup_s = time.perf_counter() - started
-        payouts, transport = PayoutClock(), InProcessTransport(world)
-        rows, rounds_s = _play(world, transport, on_round, payouts)
-        market = world.deployment.market
-        refunded = _end_task(world)
-        _claim_all(world)
-        refunded += _reclaim_forfeited(world)
-        task = market.task(world.task_id)
-        paid = task.budget - market.view("escrow_left", world.task_id) - refunded
+        payouts, accountant, drift, training = PayoutClock(), _accountant(scenario), Drift(), Stopwatch()
+        market, rows, budget, paid, refunded, rounds_s = world.deployment.market, [], 0, 0, 0, 0.0
+        for index in range(scenario.task.tasks):
+            if index:
+                phases = world.session.phases  # one account of the steps over every task
+                next_task(world)
+                world.session.phases = phases
+            task_rows, task_s = _play(world, on_round, payouts, accountant, drift, training)
+            rows, rounds_s = rows + task_rows, rounds_s + task_s
+            task_refunded = _end_task(world)
+            _claim_all(world)
+            task_refunded += _reclaim_forfeited(world)
+            task = market.task(world.task_id)
+            budget, refunded = budget + task.budget, refunded + task_refunded
+            paid += task.budget - market.view("escrow_left", world.task_id) - task_refunded
+            tally_claims(world)
         results = Results(
             fedstake_version=__version__,
             scenario=resolved(scenario),
@@ -272,7 +285,7 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
             rounds=rows,
             participants=_participants(world),
             final={"accuracy": rows[-1].accuracy, "model_hash": hex0x(world.session.model_hash),
-                   "budget": task.budget, "paid": paid, "refunded": refunded,
+                   "budget": budget, "paid": paid, "refunded": refunded,
                    "supply_conserved": _supply_conserved(world),
                    "time_s": world.edge.now_s if world.edge else None,
                    "payout_latency_p50_s": payouts.percentile(50), "payout_latency_p95_s": payouts.percentile(95)},
@@ -280,7 +293,7 @@ def run_scenario(scenario: Scenario, *, on_round: Callable[[RoundRow], None] | N
                     "chain_s": round(world.backend.stopwatch.seconds, 3),
                     "chain_breakdown_s": {label: round(seconds, 3) for label, seconds in sorted(
                         world.backend.stopwatch.by_label.items(), key=lambda item: -item[1])},
-                    **round_timing(rounds_s, world.session.phases, transport.training, world.validators)},
+                    **round_timing(rounds_s, world.session.phases, training, world.validators)},
         )
     finally:
         world.backend.close()

@@ -71,6 +71,7 @@ class World:
     tables: dict[int, PublishedTable] = field(default_factory=dict)  # round -> the table it settled
     models: dict[bytes, bytes] = field(default_factory=dict)  # model hash -> canonical bytes, every round's
     asks: dict[int, tuple[SignedAsk, ...]] = field(default_factory=dict)  # round -> the asks that bid (auction)
+    claimed_total: dict[str, int] = field(default_factory=dict)  # account -> claimed in every task ended so far
 
     def keep_model(self, flat: torch.Tensor) -> bytes:
         """Keep a global model's canonical bytes for publishing; returns its hash (the chain's)."""
@@ -299,7 +300,32 @@ def task_terms(scenario: Scenario, task_id: int) -> TaskTerms:
                      cohort_size=task.clients_per_round, min_stake=scenario.chain.min_stake * TOKEN,
                      round_budget=round_budget(task.budget * TOKEN, task.rounds), scoring=scoring_rules(scenario),
                      reputation_selection=task.selection == "stake-reputation", pol=pol_rules(scenario),
-                     pricing=task.pricing)
+                     pricing=task.pricing, selection_exponent=scenario.selection_exponent)
+
+
+def open_task(scenario: Scenario, backend: ChainBackend, deployment: Deployment, requester: Requester,
+              validators: list[tuple[Validator, int]], trainers: list[Trainer], bonds: dict[str, int],
+              params: torch.Tensor, params_hash: bytes) -> tuple[int, TaskSession]:
+    """The requester escrows a task's budget and opens it from the model `params`; each validator
+    bonds what it is asked (its amount in `validators`), each trainer its entry in `bonds`.
+    Returns the task and the coordinator's session for it (the first task of a world, and each
+    next one of a sequence)."""
+    deployment.token.mint(requester.address, scenario.task.budget * TOKEN, sender=deployment.owner)
+    task_id = requester.open_task(deployment.token, deployment.market, task_rules(
+        scenario, [(v.address, amount) for v, amount in validators], params_hash, backend.timestamp()))
+    for validator, _ in validators:  # everyone bonds its whole stake to the task
+        validator.join(deployment.market, task_id)
+    for trainer in trainers:
+        trainer.join(deployment.market, task_id, bonds[trainer.address])
+    terms = task_terms(scenario, task_id)
+    clock = SimulatedClock(backend)
+    ports = [LocalValidatorPort(ValidatorDesk(v, deployment.market, terms,
+                                              ValidatorSettlement(deployment.market, task_id, v.account, clock),
+                                              model_hash=params_hash)) for v, _ in validators]
+    session = TaskSession(market=deployment.market, registry=deployment.registry, terms=terms, ports=ports,
+                          candidates=[t.address for t in trainers], global_params=params, model_hash=params_hash,
+                          clock=clock)
+    return task_id, session
 
 
 def build_world(scenario: Scenario) -> World:
@@ -315,7 +341,7 @@ def build_world(scenario: Scenario) -> World:
 
 def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec: ParamSpec, genesis: torch.Tensor,
               trainers: list[Trainer], families: list, validators: list[tuple[Validator, int]]) -> World:
-    task, seed = scenario.task, scenario.task.seed
+    seed = scenario.task.seed
     for role in trainers + [v for v, _ in validators]:
         role.stopwatch = backend.stopwatch  # one clock for chain calls and signatures
     owner: Account = derive_account(seed, "owner")
@@ -324,23 +350,10 @@ def _build_on(scenario: Scenario, backend: ChainBackend, dataset: Dataset, spec:
                                params=settlement_params(scenario))
     stakes = _onboard(deployment, trainers, scenario, validators)
     requester = Requester(derive_account(seed, "requester"))
-    budget = task.budget * TOKEN
-    deployment.token.mint(requester.address, budget, sender=owner)
     genesis_hash = model_hash(spec.unflatten(genesis))
-    task_id = requester.open_task(deployment.token, deployment.market, task_rules(
-        scenario, [(v.address, amount) for v, amount in validators], genesis_hash, backend.timestamp()))
-    for validator, _ in validators:  # everyone bonds its whole stake to the task
-        validator.join(deployment.market, task_id)
-    for trainer in trainers:
-        trainer.join(deployment.market, task_id, stakes[trainer.address])
-    terms = task_terms(scenario, task_id)
-    clock = SimulatedClock(backend)
-    ports = [LocalValidatorPort(ValidatorDesk(v, deployment.market, terms,
-                                              ValidatorSettlement(deployment.market, task_id, v.account, clock),
-                                              model_hash=genesis_hash)) for v, _ in validators]
-    session = TaskSession(market=deployment.market, registry=deployment.registry, terms=terms, ports=ports,
-                          candidates=[t.address for t in trainers], global_params=genesis, model_hash=genesis_hash,
-                          clock=clock)
+    task_id, session = open_task(scenario, backend, deployment, requester, validators, trainers, stakes, genesis,
+                                 genesis_hash)
+    terms = session.terms
     edge = None
     if scenario.edge is not None:
         edge = EdgeModel(scenario, [t.address for t in trainers], model_bytes=len(params_bytes(spec.unflatten(genesis))),

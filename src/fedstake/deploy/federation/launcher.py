@@ -309,6 +309,9 @@ def check_scenario(scenario: Scenario) -> None:
                           "fedstake up needs proof.pol = false")
     if scenario.edge is not None:
         raise ConfigError("edge", "fedstake up runs real processes, not the simulated edge: drop the [edge] section")
+    if scenario.task.tasks > 1:
+        raise ConfigError("task.tasks", "a federation plays one task; a sequence of tasks runs in fedstake simulate "
+                          "and compare")
     if scenario.chain.backend != "rpc" and scenario.chain.rpc_url:
         raise ConfigError("chain.rpc-url", "set chain.backend = \"rpc\" with it, or pass --rpc-url")
 
