@@ -11,6 +11,7 @@ already there is skipped, so a grid can be stopped and resumed.
         --out results/grid-digits.csv --rules centered-clipping,fltrust --seeds 7,8
     python benchmarks/robust_grid.py table results/grid-digits.csv
     python benchmarks/robust_grid.py from-sweeps --out results/grid.csv results/sweep-a results/sweep-b
+    python benchmarks/robust_grid.py summary results/grid-digits.csv --rule fltrust --against fedavg
 """
 
 from __future__ import annotations
@@ -158,6 +159,37 @@ def table(args: argparse.Namespace) -> None:
                       f"worst {valid[-1][0]:+.3f} at {valid[-1][1][1:]}")
 
 
+def summary(args: argparse.Namespace) -> None:
+    """One row per training setting: the reference (clean FedAvg, or the best clean rule with
+    `--against best`), the rule's median and worst attacked cell (named), and the worst gap;
+    then the cells that miss `--target`. The README's robustness table."""
+    rows = list(csv.DictReader(Path(args.csv).open()))
+    clean = _clean(rows)
+    attacked: dict[tuple, list[tuple[float, str]]] = {}
+    for r in rows:
+        if r["rule"] == args.rule and r["attack"] != "none":
+            attacked.setdefault(_setting(r), []).append((float(r["accuracy"]), f"{r['attack']} {float(r['share']):.0%}"))
+    print(f"| epochs | batch | partition | reference | clean {args.rule} | {args.rule} median "
+          f"| {args.rule} worst (cell) | worst gap | cells |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    misses = []
+    for setting in sorted(attacked, key=lambda k: (int(k[0]), int(k[1]), k[2])):
+        base = clean.get(setting, {})
+        if args.against == "best":
+            name, ref = max(base.items(), key=lambda kv: kv[1])
+        else:
+            name, ref = args.against, base[args.against]
+        accs = sorted(attacked[setting])
+        worst, where = accs[0]
+        own = f"{base[args.rule]:.3f}" if args.rule in base else "-"
+        print(f"| {' | '.join(setting)} | {ref:.3f} ({name}) | {own} | {statistics.median(a for a, _ in accs):.3f} "
+              f"| {worst:.3f} ({where}) | {ref - worst:+.3f} | {len(accs)} |")
+        misses += [(ref - a, setting, cell) for a, cell in accs if ref - a > args.target]
+    print(f"\n{len(misses)} cells more than {args.target:.2f} under the reference")
+    for gap, setting, cell in sorted(misses, reverse=True):
+        print(f"- {' '.join(setting)}, {cell}: {gap:+.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,8 +209,13 @@ def main() -> None:
     w = sub.add_parser("from-sweeps", help="the rows of fedstake sweep folders as one CSV")
     w.add_argument("--out", required=True)
     w.add_argument("folders", nargs="+")
+    m = sub.add_parser("summary", help="one row per training setting for a rule, worst cell named")
+    m.add_argument("csv")
+    m.add_argument("--rule", default="fltrust")
+    m.add_argument("--against", default="fedavg", help="a rule's clean accuracy, or best: the best clean rule")
+    m.add_argument("--target", type=float, default=0.03, help="list the cells further than this under it")
     args = parser.parse_args()
-    {"run": run, "table": table, "from-sweeps": from_sweeps}[args.command](args)
+    {"run": run, "table": table, "from-sweeps": from_sweeps, "summary": summary}[args.command](args)
 
 
 if __name__ == "__main__":
