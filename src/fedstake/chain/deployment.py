@@ -10,6 +10,7 @@ from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import deploy_contract
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.splitter import deploy_splitter_blueprint
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
 
@@ -34,6 +35,7 @@ class SettlementParams:
     validator_slash_bps: int = 5_000
     reputation_cut_bps: int = 5_000
     reputation_unit: int = TOKEN
+    royalty_bps: int = 1_000  # EIP-2981: a tenth of a model NFT's sale to its contributors
 
     def dispute_tuple(self, insurance_pool: str) -> tuple:
         return (self.challenge_bond, self.vote_period, self.bounty_bps, self.trainer_slash_bps,
@@ -81,4 +83,5 @@ def deploy_system(
     ))
     registry.set_slasher(market.address, True, sender=owner)
     models.bind_market(market.address, sender=owner)
+    models.bind_splitter(deploy_splitter_blueprint(backend, owner), params.royalty_bps, sender=owner)
     return Deployment(backend, owner, insurance, params, token, registry, models, market)
