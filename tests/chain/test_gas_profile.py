@@ -9,7 +9,7 @@ from fedstake.chain.gas_profile import measure_gas
 # the update dispute (updates tree, the commitment proved by a Merkle proof as the design requires).
 # The splitter's claims prove a leaf of the task's last rewards tree, the same tree.
 CARRY_A_PROOF = {"claim_first", "claim_again", "challenge_update", "split_claim_first", "split_claim_again",
-                 "split_reclaim_forfeited"}
+                 "split_reclaim_forfeited", "gov_vote"}
 
 
 @pytest.fixture(scope="module")

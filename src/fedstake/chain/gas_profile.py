@@ -8,7 +8,9 @@ mint, a bond's release and an unbonding, with a rewards tree of `cohort`
 trainers; then the model's fees: deposits into its RevenueSplitter, a
 contributor's first and second claim (a proof in the same `cohort`-leaf
 tree, the task's last rewards root) and the forfeited cheat's share
-reclaimed for the requester. Only the gas is of interest; every call is a real transaction on
+reclaimed for the requester; and a governance vote on the model's terms
+(propose, one share-weighted vote with the claimer's leaf, execute after the
+timelock; the quorum is one basis point so one contributor of 1,000 passes it). Only the gas is of interest; every call is a real transaction on
 the given backend.
 """
 
@@ -55,7 +57,7 @@ class _Script:
         self.claimer, self.cheat = acct("claimer"), acct("cheat")
         self.others = _filler(seed, cohort - 2)
         self.system: Deployment = deploy_system(backend, self.owner, insurance=acct("insurance").address,
-                                                params=SettlementParams())
+                                                params=SettlementParams(gov_quorum_bps=1))
         self.task_id = 0
 
     def _stake(self, account: Account, role: Role) -> None:
@@ -159,6 +161,15 @@ class _Script:
         value, rounds = amounts[self.cheat.address]
         splitter.reclaim_forfeited(self.cheat.address, value, rounds,
                                    rewards.proof(reward_leaf(self.cheat.address, value, rounds)), sender=self.requester)
+        self._vote_terms()
+
+    def _vote_terms(self) -> None:
+        governance, params = self.system.governance, self.system.params
+        proposal = governance.propose(self.task_id, price=10**15, licence_uri="ipfs://licence",
+                                      licence_hash=keccak(b"licence"), sender=self.requester)
+        governance.vote(proposal, True, *self.claimer_ticket(3), sender=self.claimer)
+        self.backend.advance_time(params.gov_voting_period + params.gov_timelock)
+        governance.execute(proposal, sender=self.requester)
 
     def _disputes(self) -> None:
         market = self.system.market
