@@ -69,7 +69,8 @@ class Contracts:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
-    governance: ModelGovernance
+    # @dev None when found from the market's address alone (the dashboard): nothing links governance to it.
+    governance: ModelGovernance | None = None
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,
