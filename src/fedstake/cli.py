@@ -535,8 +535,9 @@ def serve_model(
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
     batch: int = typer.Option(100, "--batch", min=1, help="Queries per fee settlement (one transaction each)."),
 ) -> None:
-    """Serve a minted model's predictions over HTTP, metered per API key at the price its contributors
-    voted, the fees settled into its RevenueSplitter once per batch (`serve` is the artifact store)."""
+    """Serve a minted model's predictions over HTTP, metered per API key at its voted price, fees settled per batch.
+
+    The fees go into the model's RevenueSplitter in one transaction per batch (`serve` is the artifact store)."""
     import uvicorn
 
     from fedstake.chain.anvil import port_in_use
