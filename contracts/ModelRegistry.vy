@@ -18,6 +18,11 @@
         market), and the market's refund never depends on the mint.
         snekmate's minter role, free-form `safe_mint` and `burn` are not
         exported, so every token carries a record.
+        The mint also creates the model's RevenueSplitter from a blueprint
+        bound once by the owner, with the task's frozen shares, and names it
+        the token's EIP-2981 royalty receiver (snekmate's `erc2981`, at a
+        fee fixed when the blueprint is bound; its owner setters are not
+        exported, so no key can redirect a model's royalties).
 """
 
 from snekmate.auth import ownable as ow
@@ -26,7 +31,21 @@ initializes: ow
 from snekmate.tokens import erc721
 initializes: erc721[ownable := ow]
 
+from snekmate.extensions import erc2981
+initializes: erc2981[ownable := ow]
+
 from interfaces import ITaskRecord
+
+# @dev snekmate's erc721 and erc2981 lists, merged: one `supportsInterface` answers both.
+_SUPPORTED_INTERFACES: constant(bytes4[7]) = [
+    0x01FFC9A7,  # ERC-165
+    0x80AC58CD,  # ERC-721
+    0x5B5E139F,  # ERC-721 metadata
+    0x780E9D63,  # ERC-721 enumeration
+    0x589C5CE2,  # ERC-4494
+    0x49064906,  # ERC-4906
+    0x2A55205A,  # ERC-2981
+]
 
 exports: (
     erc721.owner,
@@ -42,7 +61,7 @@ exports: (
     erc721.totalSupply,
     erc721.tokenByIndex,
     erc721.tokenOfOwnerByIndex,
-    erc721.supportsInterface,
+    erc2981.royaltyInfo,
     erc721.name,
     erc721.symbol,
     erc721.transfer_ownership,
@@ -60,6 +79,9 @@ struct ModelRecord:
 
 models: public(HashMap[uint256, ModelRecord])
 market: public(ITaskRecord)
+splitter_blueprint: public(address)
+royalty_bps: public(uint96)
+splitter_of: public(HashMap[uint256, address])
 
 
 event ModelMinted:
@@ -74,12 +96,44 @@ event MarketBound:
     market: indexed(address)
 
 
+event SplitterBound:
+    blueprint: indexed(address)
+    royalty_bps: uint96
+
+
 @deploy
 @payable
 def __init__():
     ow.__init__()
     erc721.__init__("fedstake models", "FSM", "fedstake:model:", "fedstake models", "1")
     erc721.is_minter[msg.sender] = False  # snekmate makes the deployer a minter; only the market mints here
+    erc2981.__init__()
+
+
+@external
+@view
+def supportsInterface(interface_id: bytes4) -> bool:
+    """
+    @notice ERC-165: the ERC-721 interfaces snekmate implements, and ERC-2981.
+    """
+    return interface_id in _SUPPORTED_INTERFACES
+
+
+@external
+def bind_splitter(blueprint: address, royalty_bps_: uint96):
+    """
+    @notice Names the RevenueSplitter blueprint every mint creates a splitter
+            from, and the royalty (basis points of a sale) each model asks.
+    @dev Owner only, once, like the market: a later blueprint could split
+         differently from what contributors were promised.
+    """
+    ow._check_owner()
+    assert blueprint != empty(address), "models: zero blueprint"
+    assert self.splitter_blueprint == empty(address), "models: splitter already bound"
+    assert royalty_bps_ <= 10_000, "models: royalty above sale price"
+    self.splitter_blueprint = blueprint
+    self.royalty_bps = royalty_bps_
+    log SplitterBound(blueprint=blueprint, royalty_bps=royalty_bps_)
 
 
 @external
@@ -107,6 +161,7 @@ def mint_model(task_id: uint256) -> uint256:
     """
     market: ITaskRecord = self.market
     assert market.address != empty(address), "models: no market bound"
+    assert self.splitter_blueprint != empty(address), "models: no splitter bound"
     requester: address = empty(address)
     budget: uint256 = 0
     rounds: uint256 = 0
@@ -124,6 +179,9 @@ def mint_model(task_id: uint256) -> uint256:
     model_hash: bytes32 = staticcall market.latest_model_hash(task_id)
     provenance: bytes32 = staticcall market.provenance(task_id)
     erc721._mint(requester, task_id)
+    splitter: address = create_from_blueprint(self.splitter_blueprint, market.address, task_id)
+    self.splitter_of[task_id] = splitter
+    erc2981._set_token_royalty(task_id, splitter, self.royalty_bps)
     self.models[task_id] = ModelRecord(
         market=market.address,
         task_id=task_id,

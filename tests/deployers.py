@@ -145,6 +145,30 @@ def finalize(system: Deployment, crew: Actors, task_id: int, round: int, result:
     return result_hash
 
 
+def minted_model(system: Deployment, crew: Actors, table: dict[str, tuple[int, int]], *,
+                 model_hash: bytes | None = None):
+    """A one-round task whose final rewards are `table` (and final model `model_hash`), closed
+    and its model minted: (task id, the model's RevenueSplitter, the table's Rewards)."""
+    from dataclasses import replace
+
+    from fedstake.chain.splitter import RevenueSplitter
+
+    task_id = staked_task(system, crew, budget=max(1_000 * TOKEN, sum(v for v, _ in table.values())), rounds=1)
+    rewards = Rewards(table)
+    result = rewards.result() if model_hash is None else replace(rewards.result(), model_hash=model_hash)
+    finalize(system, crew, task_id, 1, result)
+    system.market.close_task(task_id, sender=crew.outsider)
+    system.models.mint_model(task_id, sender=crew.outsider)
+    return task_id, RevenueSplitter.at(system.backend, system.models.splitter_of(task_id)), rewards
+
+
+def pay_fees(system: Deployment, payer: Account, splitter, amount: int) -> None:
+    """Mint `amount` to `payer` and deposit it into `splitter` as fees."""
+    fund(system, payer, amount)
+    system.token.approve(splitter.address, amount, sender=payer)
+    splitter.deposit(amount, sender=payer)
+
+
 def rpc_backend_in_snapshot(url: str):
     """An RpcBackend on a shared node, and the undo that resets the node to now.
 

@@ -521,6 +521,45 @@ def _passphrase(env: str | None, file: Path | None) -> str:
         _fail(str(exc), 2)
 
 
+@app.command("serve-model")
+def serve_model(
+    model: Path = typer.Option(..., "--model", help="The task's final model file (safetensors)."),
+    manifest: Path = typer.Option(..., "--manifest", help="The deployment's manifest.json (names the chain)."),
+    task: Optional[int] = typer.Option(None, "--task", min=1, help="The model's task (default: the manifest's)."),
+    keys: Path = typer.Option(..., "--keys", help="JSON object of API key -> client name."),
+    payer_key: Path = typer.Option(..., "--payer-key", help="Keystore of the account that pays the fees in "
+                                   "(it approved the model's RevenueSplitter for them)."),
+    passphrase_env: Optional[str] = _PASSPHRASE_ENV,
+    passphrase_file: Optional[Path] = _PASSPHRASE_FILE,
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="JSON-RPC URL (default: the manifest's)."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+    batch: int = typer.Option(100, "--batch", min=1, help="Queries per fee settlement (one transaction each)."),
+) -> None:
+    """Serve a minted model's predictions over HTTP, metered per API key at its voted price, fees settled per batch.
+
+    The fees go into the model's RevenueSplitter in one transaction per batch (`serve` is the artifact store)."""
+    import uvicorn
+
+    from fedstake.chain.anvil import port_in_use
+    from fedstake.chain.keystore import load_keystore
+    from fedstake.chain.manifest import read_manifest
+    from fedstake.chain.rpc import RpcBackend
+    from fedstake.serve.command import serve_app
+
+    if port_in_use(port):
+        _fail(f"--port: 127.0.0.1:{port} is already in use; choose another --port", 2)
+    payer = _checked(lambda: load_keystore(payer_key, _passphrase(passphrase_env, passphrase_file)))
+    url = rpc_url or _checked(lambda: read_manifest(manifest)).rpc_url
+    if url is None:
+        _fail(f"--rpc-url: {manifest} names no node; give the node's URL", 2)
+    with RpcBackend.over_http(url) as chain:
+        served = _checked(lambda: serve_app(chain, manifest, task_id=task, model=model, keys=keys, payer=payer,
+                                            batch=batch))
+        _console().print(f"serving on http://127.0.0.1:{port}/predict (batch {batch}); Ctrl-C settles and stops",
+                         highlight=False)
+        uvicorn.run(served, host="127.0.0.1", port=port, log_level="warning")
+
+
 @account_app.command("new")
 def account_new(
     out: Path = typer.Option(..., "--out", "-o", help="The keystore file to create (never overwritten)."),

@@ -8,8 +8,10 @@ from fedstake.chain.accounts import Account
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import deploy_contract
+from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.splitter import deploy_splitter_blueprint
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
 
@@ -34,6 +36,12 @@ class SettlementParams:
     validator_slash_bps: int = 5_000
     reputation_cut_bps: int = 5_000
     reputation_unit: int = TOKEN
+    royalty_bps: int = 1_000  # EIP-2981: a tenth of a model NFT's sale to its contributors
+    # ModelGovernance: contributors vote a model's price and licence for 3 days, a fifth of the
+    # shares voting; a day passes before the result takes effect.
+    gov_voting_period: int = 3 * 24 * 3600
+    gov_timelock: int = 24 * 3600
+    gov_quorum_bps: int = 2_000
 
     def dispute_tuple(self, insurance_pool: str) -> tuple:
         return (self.challenge_bond, self.vote_period, self.bounty_bps, self.trainer_slash_bps,
@@ -52,10 +60,12 @@ class Deployment:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    governance: ModelGovernance
 
     def addresses(self) -> dict[str, str]:
         return {"FedToken": self.token.address, "StakeRegistry": self.registry.address,
-                "ModelRegistry": self.models.address, "TaskMarket": self.market.address}
+                "ModelRegistry": self.models.address, "TaskMarket": self.market.address,
+                "ModelGovernance": self.governance.address}
 
 
 def deploy_system(
@@ -67,8 +77,8 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries and market; let the market bond and slash stake, and bind
-    the model registry to it."""
+    """Deploy token, registries, market and model governance; let the market bond and slash
+    stake, and bind the model registry to it and to the RevenueSplitter blueprint."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
@@ -81,4 +91,8 @@ def deploy_system(
     ))
     registry.set_slasher(market.address, True, sender=owner)
     models.bind_market(market.address, sender=owner)
-    return Deployment(backend, owner, insurance, params, token, registry, models, market)
+    models.bind_splitter(deploy_splitter_blueprint(backend, owner), params.royalty_bps, sender=owner)
+    governance = ModelGovernance(deploy_contract(
+        backend, load_artifact("ModelGovernance"),
+        (models.address, params.gov_voting_period, params.gov_timelock, params.gov_quorum_bps), owner))
+    return Deployment(backend, owner, insurance, params, token, registry, models, market, governance)

@@ -5,7 +5,12 @@ market, a task of three rounds with three validators, everyone joining it
 with a bond, cumulative claims, an upheld commitment dispute, an upheld
 result dispute and an upheld scores dispute, the task's end, the model's
 mint, a bond's release and an unbonding, with a rewards tree of `cohort`
-trainers. Only the gas is of interest; every call is a real transaction on
+trainers; then the model's fees: deposits into its RevenueSplitter, a
+contributor's first and second claim (a proof in the same `cohort`-leaf
+tree, the task's last rewards root) and the forfeited cheat's share
+reclaimed for the requester; and a governance vote on the model's terms
+(propose, one share-weighted vote with the claimer's leaf, execute after the
+timelock; the quorum is one basis point so one contributor of 1,000 passes it). Only the gas is of interest; every call is a real transaction on
 the given backend.
 """
 
@@ -29,6 +34,7 @@ from fedstake.chain.market import (
     scores_leaf,
 )
 from fedstake.chain.merkle import MerkleTree
+from fedstake.chain.splitter import RevenueSplitter
 from fedstake.chain.staking import Role
 
 STAKE = 100 * TOKEN
@@ -51,7 +57,7 @@ class _Script:
         self.claimer, self.cheat = acct("claimer"), acct("cheat")
         self.others = _filler(seed, cohort - 2)
         self.system: Deployment = deploy_system(backend, self.owner, insurance=acct("insurance").address,
-                                                params=SettlementParams())
+                                                params=SettlementParams(gov_quorum_bps=1))
         self.task_id = 0
 
     def _stake(self, account: Account, role: Role) -> None:
@@ -135,11 +141,35 @@ class _Script:
         self._finalize(3)
         market.close_task(self.task_id, sender=self.requester)
         self.system.models.mint_model(self.task_id, sender=self.requester)
+        self._revenue()
         market.release_bond(self.task_id, self.claimer.address, sender=self.claimer)
         registry = self.system.registry
         registry.request_unbond(STAKE, sender=self.claimer)
         self.backend.advance_time(self.system.params.unbond_delay)
         registry.withdraw(sender=self.claimer)
+
+    def _revenue(self) -> None:
+        """Fees into the model's splitter, claimed against the task's last (round 3) rewards root."""
+        models, token = self.system.models, self.system.token
+        splitter = RevenueSplitter.at(self.backend, models.splitter_of(self.task_id))
+        token.mint(self.requester.address, 2 * TOKEN, sender=self.owner)
+        token.approve(splitter.address, 2 * TOKEN, sender=self.requester)
+        for operation in ("split_claim_first", "split_claim_again"):
+            splitter.deposit(TOKEN, sender=self.requester)
+            splitter.claim(*self.claimer_ticket(3), sender=self.claimer, operation=operation)
+        amounts, rewards = self._rewards(3)
+        value, rounds = amounts[self.cheat.address]
+        splitter.reclaim_forfeited(self.cheat.address, value, rounds,
+                                   rewards.proof(reward_leaf(self.cheat.address, value, rounds)), sender=self.requester)
+        self._vote_terms()
+
+    def _vote_terms(self) -> None:
+        governance, params = self.system.governance, self.system.params
+        proposal = governance.propose(self.task_id, price=10**15, licence_uri="ipfs://licence",
+                                      licence_hash=keccak(b"licence"), sender=self.requester)
+        governance.vote(proposal, True, *self.claimer_ticket(3), sender=self.claimer)
+        self.backend.advance_time(params.gov_voting_period + params.gov_timelock)
+        governance.execute(proposal, sender=self.requester)
 
     def _disputes(self) -> None:
         market = self.system.market

@@ -23,6 +23,7 @@ from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import Artifact
 from fedstake.chain.contract import ContractHandle
 from fedstake.chain.deployment import Deployment
+from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
 from fedstake.chain.staking import StakeRegistry
@@ -33,7 +34,8 @@ from fedstake.files import json_object, write_atomically
 MANIFEST = "manifest.json"
 _KEYS = ("chain_id", "task_id", "deployment_block", "rpc_url", "contracts")
 _CLIENTS = {"FedToken": ("token", FedToken), "StakeRegistry": ("registry", StakeRegistry),
-            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket)}
+            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket),
+            "ModelGovernance": ("governance", ModelGovernance)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Contracts:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    # @dev None when found from the market's address alone (the dashboard): nothing links governance to it.
+    governance: ModelGovernance | None = None
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,

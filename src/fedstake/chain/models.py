@@ -43,3 +43,15 @@ class ModelRegistry:
 
     def market(self) -> str:
         return self.handle.call("market")
+
+    def bind_splitter(self, blueprint: str, royalty_bps: int, *, sender: Account) -> Receipt:
+        """Owner only, once: the RevenueSplitter blueprint each mint creates the model's splitter from."""
+        return self.handle.transact("bind_splitter", blueprint, royalty_bps, sender=sender)
+
+    def splitter_of(self, token_id: int) -> str:
+        """The model's RevenueSplitter (the zero address before the mint)."""
+        return self.handle.call("splitter_of", token_id)
+
+    def royalty_info(self, token_id: int, sale_price: int) -> tuple[str, int]:
+        """EIP-2981: who receives the royalty on a sale at `sale_price`, and how much."""
+        return self.handle.call("royaltyInfo", token_id, sale_price)
