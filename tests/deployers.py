@@ -70,6 +70,20 @@ def stake(system: Deployment, account: Account, amount: int, role: Role) -> None
     system.registry.set_trust(system.market.address, True, sender=account)
 
 
+def delegate_to(system: Deployment, delegator: Account, delegate: str, amount: int) -> None:
+    """Fund `delegator` with `amount` and delegate it all to `delegate`."""
+    fund(system, delegator, amount)
+    system.token.approve(system.delegation.address, amount, sender=delegator)
+    system.delegation.delegate(delegate, amount, sender=delegator)
+
+
+def share_rewards(system: Deployment, delegate: Account, earned: int) -> None:
+    """The delegate earned `earned` (minted here) and shares its pool's part."""
+    fund(system, delegate, earned)
+    system.token.approve(system.delegation.address, earned, sender=delegate)
+    system.delegation.share_rewards(earned, sender=delegate)
+
+
 def rules(validators: tuple[str, ...], asks: tuple[int, ...], *, budget: int = 1_000 * TOKEN, rounds: int = 3,
           deadline: int, settle_every: int = 1) -> TaskRules:
     return TaskRules(budget=budget, rounds=rounds, cohort_size=5, min_stake=MIN_STAKE, validators=validators,

@@ -8,6 +8,7 @@ from fedstake.chain.accounts import Account
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import deploy_contract
+from fedstake.chain.delegation import Delegation
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
 from fedstake.chain.staking import StakeRegistry
@@ -52,10 +53,12 @@ class Deployment:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    delegation: Delegation
 
     def addresses(self) -> dict[str, str]:
         return {"FedToken": self.token.address, "StakeRegistry": self.registry.address,
-                "ModelRegistry": self.models.address, "TaskMarket": self.market.address}
+                "ModelRegistry": self.models.address, "TaskMarket": self.market.address,
+                "Delegation": self.delegation.address}
 
 
 def deploy_system(
@@ -67,8 +70,8 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries and market; let the market bond and slash stake, and bind
-    the model registry to it."""
+    """Deploy token, registries, market and delegation; let the market bond and slash stake,
+    bind the model registry to it, and name the delegation contract in the stake registry."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
@@ -81,4 +84,7 @@ def deploy_system(
     ))
     registry.set_slasher(market.address, True, sender=owner)
     models.bind_market(market.address, sender=owner)
-    return Deployment(backend, owner, insurance, params, token, registry, models, market)
+    delegation = Delegation(deploy_contract(
+        backend, load_artifact("Delegation"), (token.address, registry.address), owner))
+    registry.set_delegation(delegation.address, sender=owner)
+    return Deployment(backend, owner, insurance, params, token, registry, models, market, delegation)
