@@ -7,23 +7,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from deployers import TOKEN, UNBOND_DELAY, actors, deploy, fund, stake
+from deployers import TOKEN, UNBOND_DELAY, actors, attempt, deploy, fund, stake
 from fedstake.chain.embedded import EmbeddedBackend
 from fedstake.chain.staking import Role
-from fedstake.errors import ContractRevert
 
 CREW = actors(seed=11)
 DELEGATES = (CREW.validator, CREW.trainer)
 DELEGATORS = (CREW.outsider, CREW.second_trainer, CREW.requester)
 SLASHER = CREW.challenger
-
-
-def attempt(call) -> bool:
-    try:
-        call()
-    except ContractRevert:
-        return False
-    return True
 
 
 class DelegationMachine(RuleBasedStateMachine):
