@@ -22,6 +22,7 @@ from fedstake.chain.accounts import is_address_text
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import Artifact
 from fedstake.chain.contract import ContractHandle
+from fedstake.chain.delegation import Delegation
 from fedstake.chain.deployment import Deployment
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
@@ -33,7 +34,9 @@ from fedstake.files import json_object, write_atomically
 MANIFEST = "manifest.json"
 _KEYS = ("chain_id", "task_id", "deployment_block", "rpc_url", "contracts")
 _CLIENTS = {"FedToken": ("token", FedToken), "StakeRegistry": ("registry", StakeRegistry),
-            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket)}
+            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket),
+            "Delegation": ("delegation", Delegation)}
+_OPTIONAL = ("Delegation",)  # manifests published before delegation existed stay valid
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Contracts:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    delegation: Delegation | None = None
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,
@@ -116,7 +120,7 @@ def parse_manifest(data: str | bytes | Mapping[str, Any], *, source: str = "mani
         task_id=_integer(data, "task_id", minimum=0),  # 0: the contracts alone, before any task
         deployment_block=_integer(data, "deployment_block", minimum=0),
         contracts={name: _contract(_field(contracts, name, f"contracts.{name}"), f"contracts.{name}")
-                   for name in _CLIENTS},
+                   for name in _CLIENTS if name in contracts or name not in _OPTIONAL},
         rpc_url=rpc_url,
     )
 
