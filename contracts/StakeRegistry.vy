@@ -45,6 +45,12 @@ trusts: public(HashMap[address, HashMap[address, bool]])
 bonded_of: public(HashMap[address, uint256])
 bond_of: public(HashMap[address, HashMap[uint256, HashMap[address, uint256]]])
 slashed_of: public(HashMap[address, uint256])
+# @dev The part of `stake_of` that delegators delegated through `delegation`
+# (the one contract the owner names, once): it bonds and counts like the
+# account's own stake, a slash takes it pro rata, and only `delegation`
+# moves it.
+delegated_of: public(HashMap[address, uint256])
+delegation: public(address)
 
 
 event Staked:
@@ -89,6 +95,15 @@ event SlasherChanged:
     status: bool
 
 
+event DelegatedChanged:
+    account: indexed(address)
+    delegated: uint256
+
+
+event DelegationSet:
+    delegation: indexed(address)
+
+
 event MinStakeChanged:
     min_stake: uint256
 
@@ -129,7 +144,7 @@ def stake(amount: uint256, role: uint8):
     held: uint8 = self.role_of[msg.sender]
     assert held == ROLE_NONE or held == role, "stake: role mismatch"
     new_stake: uint256 = self.stake_of[msg.sender] + amount
-    assert new_stake >= self.min_stake, "stake: below minimum"
+    assert new_stake - self.delegated_of[msg.sender] >= self.min_stake, "stake: below minimum"
     self.role_of[msg.sender] = role
     self.stake_of[msg.sender] = new_stake
     self.total_staked[role] += amount
@@ -147,10 +162,11 @@ def request_unbond(amount: uint256):
     """
     assert amount > 0, "stake: zero amount"
     active: uint256 = self.stake_of[msg.sender]
-    assert amount <= active, "stake: insufficient stake"
+    own: uint256 = active - self.delegated_of[msg.sender]
+    assert amount <= own, "stake: insufficient stake"
     assert amount <= active - self.bonded_of[msg.sender], "stake: bonded to a task"
+    assert own == amount or own - amount >= self.min_stake, "stake: below minimum"
     remaining: uint256 = active - amount
-    assert remaining == 0 or remaining >= self.min_stake, "stake: below minimum"
     self.stake_of[msg.sender] = remaining
     self.total_staked[self.role_of[msg.sender]] -= amount
     self.unbonding_of[msg.sender] += amount
@@ -227,14 +243,72 @@ def slash(account: address, task_id: uint256, amount: uint256, recipient: addres
     assert amount <= self.bond_of[msg.sender][task_id][account], "stake: not bonded by caller"
     if amount == 0:
         return 0
+    active: uint256 = self.stake_of[account]
+    delegated: uint256 = self.delegated_of[account]
+    if delegated > 0:
+        # @dev Pro rata, rounded in the delegators' favour: the account bears the dust.
+        delegated -= amount * delegated // active
+        self.delegated_of[account] = delegated
+        log DelegatedChanged(account=account, delegated=delegated)
     self.bond_of[msg.sender][task_id][account] -= amount
     self.bonded_of[account] -= amount
-    self.stake_of[account] -= amount
+    self.stake_of[account] = active - amount
     self.total_staked[self.role_of[account]] -= amount
     self.slashed_of[account] += amount
     assert extcall token.transfer(recipient, amount, default_return_value=True), "stake: transfer failed"
     log Slashed(account=account, amount=amount, recipient=recipient)
     return amount
+
+
+@external
+def add_delegated(account: address, amount: uint256):
+    """
+    @notice Pulls `amount` tokens from the delegation contract into
+            `account`'s active stake, as delegated stake.
+    @dev Pulled, not credited: a delegation contract cannot add weight it
+         did not pay for.
+    """
+    assert msg.sender == self.delegation, "stake: caller is not the delegation"
+    role: uint8 = self.role_of[account]
+    assert role != ROLE_NONE, "stake: not staked"
+    self.stake_of[account] += amount
+    delegated: uint256 = self.delegated_of[account] + amount
+    self.delegated_of[account] = delegated
+    self.total_staked[role] += amount
+    assert extcall token.transferFrom(msg.sender, self, amount, default_return_value=True), "stake: transfer failed"
+    log DelegatedChanged(account=account, delegated=delegated)
+
+
+@external
+def remove_delegated(account: address, amount: uint256):
+    """
+    @notice Returns `amount` of `account`'s delegated stake to the
+            delegation contract, which holds it through the unbonding delay.
+    @dev Only free stake: delegated stake backing a task cannot leave either.
+    """
+    assert msg.sender == self.delegation, "stake: caller is not the delegation"
+    delegated: uint256 = self.delegated_of[account]
+    assert amount <= delegated, "stake: insufficient delegated stake"
+    active: uint256 = self.stake_of[account]
+    assert amount <= active - self.bonded_of[account], "stake: bonded to a task"
+    self.stake_of[account] = active - amount
+    self.delegated_of[account] = delegated - amount
+    self.total_staked[self.role_of[account]] -= amount
+    assert extcall token.transfer(msg.sender, amount, default_return_value=True), "stake: transfer failed"
+    log DelegatedChanged(account=account, delegated=delegated - amount)
+
+
+@external
+def set_delegation(delegation_: address):
+    """
+    @notice Names the delegation contract, once: a second one could move
+            the first one's delegated stake.
+    """
+    ow._check_owner()
+    assert self.delegation == empty(address), "stake: delegation already set"
+    assert delegation_ != empty(address), "stake: zero delegation"
+    self.delegation = delegation_
+    log DelegationSet(delegation=delegation_)
 
 
 @external

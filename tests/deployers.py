@@ -15,6 +15,7 @@ from fedstake.chain.deployment import Deployment, SettlementParams, deploy_syste
 from fedstake.chain.market import RoundResult, TaskRules, reward_leaf
 from fedstake.chain.merkle import MerkleTree
 from fedstake.chain.staking import Role
+from fedstake.errors import ContractRevert
 
 TOKEN = 10**18
 MIN_STAKE = 10 * TOKEN
@@ -68,6 +69,29 @@ def stake(system: Deployment, account: Account, amount: int, role: Role) -> None
     system.token.approve(system.registry.address, amount, sender=account)
     system.registry.stake(amount, role, sender=account)
     system.registry.set_trust(system.market.address, True, sender=account)
+
+
+def attempt(call) -> bool:
+    """Run `call`; False if the contract reverted (stateful tests try actions that may be refused)."""
+    try:
+        call()
+    except ContractRevert:
+        return False
+    return True
+
+
+def delegate_to(system: Deployment, delegator: Account, delegate: str, amount: int) -> None:
+    """Fund `delegator` with `amount` and delegate it all to `delegate`."""
+    fund(system, delegator, amount)
+    system.token.approve(system.delegation.address, amount, sender=delegator)
+    system.delegation.delegate(delegate, amount, sender=delegator)
+
+
+def share_rewards(system: Deployment, delegate: Account, earned: int) -> None:
+    """The delegate earned `earned` (minted here) and shares its pool's part."""
+    fund(system, delegate, earned)
+    system.token.approve(system.delegation.address, earned, sender=delegate)
+    system.delegation.share_rewards(earned, sender=delegate)
 
 
 def rules(validators: tuple[str, ...], asks: tuple[int, ...], *, budget: int = 1_000 * TOKEN, rounds: int = 3,

@@ -273,10 +273,13 @@ def gas(
     cohort: int = typer.Option(1000, "--cohort", min=2, help="Trainers in the rewards and updates trees."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --backend rpc: a node (default: start anvil)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object operation -> gas."),
+    delegation: bool = typer.Option(True, "--delegation/--no-delegation",
+                                    help="Also measure delegation, claims at 10, 100 and 1,000 delegators."),
 ) -> None:
     """Measure the gas of every settlement operation from the real receipts of a scripted task."""
     import json
 
+    from fedstake.chain.delegation_gas import measure_delegation_gas
     from fedstake.chain.gas_profile import measure_gas
 
     if backend not in ("embedded", "rpc"):
@@ -289,6 +292,8 @@ def gas(
         chain = _open_backend(backend, rpc_url)
         with chain:
             table = measure_gas(chain, cohort=cohort)
+            if delegation:
+                table |= measure_delegation_gas(chain)
     except FedstakeError as exc:
         _fail(str(exc), 1)
     if as_json:

@@ -160,3 +160,10 @@ def test_a_lowercase_address_is_accepted_and_checksummed(good):
     data = copy.deepcopy(good)
     data["contracts"]["TaskMarket"]["address"] = good["contracts"]["TaskMarket"]["address"].lower()
     assert parse_manifest(data).address("TaskMarket") == good["contracts"]["TaskMarket"]["address"]
+
+
+def test_a_manifest_from_before_delegation_still_reads(good):
+    data = copy.deepcopy(good)
+    del data["contracts"]["Delegation"]
+    assert list(parse_manifest(data).contracts) == NAMES
+    assert "Delegation" in parse_manifest(good).contracts

@@ -22,7 +22,7 @@ from typing import Any
 from fedstake.errors import CompileError
 from fedstake.files import write_atomically
 
-CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "RevenueSplitter", "ModelGovernance")
+CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "RevenueSplitter", "ModelGovernance", "Delegation")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from fedstake.chain.accounts import Account
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import deploy_contract
+from fedstake.chain.delegation import Delegation
 from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
@@ -61,11 +62,13 @@ class Deployment:
     models: ModelRegistry
     market: TaskMarket
     governance: ModelGovernance
+    delegation: Delegation
 
     def addresses(self) -> dict[str, str]:
         return {"FedToken": self.token.address, "StakeRegistry": self.registry.address,
                 "ModelRegistry": self.models.address, "TaskMarket": self.market.address,
-                "ModelGovernance": self.governance.address}
+                "ModelGovernance": self.governance.address,
+                "Delegation": self.delegation.address}
 
 
 def deploy_system(
@@ -77,8 +80,9 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries, market and model governance; let the market bond and slash
-    stake, and bind the model registry to it and to the RevenueSplitter blueprint."""
+    """Deploy token, registries, market, model governance and delegation; let the market bond
+    and slash stake, bind the model registry to it and to the RevenueSplitter blueprint, and
+    name the delegation contract in the stake registry."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
@@ -95,4 +99,7 @@ def deploy_system(
     governance = ModelGovernance(deploy_contract(
         backend, load_artifact("ModelGovernance"),
         (models.address, params.gov_voting_period, params.gov_timelock, params.gov_quorum_bps), owner))
-    return Deployment(backend, owner, insurance, params, token, registry, models, market, governance)
+    delegation = Delegation(deploy_contract(
+        backend, load_artifact("Delegation"), (token.address, registry.address), owner))
+    registry.set_delegation(delegation.address, sender=owner)
+    return Deployment(backend, owner, insurance, params, token, registry, models, market, governance, delegation)

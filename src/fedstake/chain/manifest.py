@@ -22,6 +22,7 @@ from fedstake.chain.accounts import is_address_text
 from fedstake.chain.backend import ChainBackend
 from fedstake.chain.compiler import Artifact
 from fedstake.chain.contract import ContractHandle
+from fedstake.chain.delegation import Delegation
 from fedstake.chain.deployment import Deployment
 from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
@@ -35,7 +36,9 @@ MANIFEST = "manifest.json"
 _KEYS = ("chain_id", "task_id", "deployment_block", "rpc_url", "contracts")
 _CLIENTS = {"FedToken": ("token", FedToken), "StakeRegistry": ("registry", StakeRegistry),
             "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket),
-            "ModelGovernance": ("governance", ModelGovernance)}
+            "ModelGovernance": ("governance", ModelGovernance),
+            "Delegation": ("delegation", Delegation)}
+_OPTIONAL = ("Delegation",)  # manifests published before delegation existed stay valid
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Contracts:
     market: TaskMarket
     # @dev None when found from the market's address alone (the dashboard): nothing links governance to it.
     governance: ModelGovernance | None = None
+    delegation: Delegation | None = None
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,
@@ -120,7 +124,7 @@ def parse_manifest(data: str | bytes | Mapping[str, Any], *, source: str = "mani
         task_id=_integer(data, "task_id", minimum=0),  # 0: the contracts alone, before any task
         deployment_block=_integer(data, "deployment_block", minimum=0),
         contracts={name: _contract(_field(contracts, name, f"contracts.{name}"), f"contracts.{name}")
-                   for name in _CLIENTS},
+                   for name in _CLIENTS if name in contracts or name not in _OPTIONAL},
         rpc_url=rpc_url,
     )
 

@@ -76,6 +76,16 @@ class StakeRegistry:
         """Many accounts' active stakes in one call (chunks of 1,024)."""
         return [v for i in range(0, len(accounts), 1024) for v in self.handle.call("stakes_of", accounts[i:i + 1024])]
 
+    def delegated_of(self, account: str) -> int:
+        """The part of `stake_of` delegated to `account` (see chain/delegation.py)."""
+        return self.handle.call("delegated_of", account)
+
+    def delegation(self) -> str:
+        return self.handle.call("delegation")
+
+    def set_delegation(self, delegation: str, *, sender: Account) -> Receipt:
+        return self.handle.transact("set_delegation", delegation, sender=sender)
+
     def unbonding_of(self, account: str) -> int:
         return self.handle.call("unbonding_of", account)
 

@@ -8,7 +8,7 @@ import pytest
 from eth_utils import keccak
 
 from deployers import (
-    BOND, PARAMS, TOKEN, UNBOND_DELAY, WINDOW, Rewards, deploy, finalize, fund, join, open_task,
+    BOND, PARAMS, TOKEN, UNBOND_DELAY, WINDOW, Rewards, attempt, deploy, finalize, fund, join, open_task,
     propose_and_attest, stake, staked_task,
 )
 from fedstake.chain.accounts import derive_account
@@ -21,14 +21,6 @@ from fedstake.chain.staking import Role
 from fedstake.errors import ContractRevert
 
 UPDATE = b"\x07" * 32
-
-
-def attempt(call) -> bool:
-    try:
-        call()
-    except ContractRevert:
-        return False
-    return True
 
 
 def bonds(system, actors, amount=10 * BOND):
