@@ -36,3 +36,10 @@ def test_a_proof_costs_under_a_thousand_gas_per_doubling_of_the_cohort(by_cohort
 def test_one_claim_for_any_number_of_rounds_stays_within_its_budget_at_1000_trainers(by_cohort):
     assert by_cohort[1000]["claim_first"] <= 110_000
     assert by_cohort[1000]["claim_again"] <= 70_000
+
+
+def test_a_scores_commit_and_its_reveal_cost_one_word_each_whatever_the_cohort(by_cohort):
+    """The score vector stays off chain behind its hash: commit-reveal gas does not grow with the cohort."""
+    for operation in ("board_commit", "board_reveal"):
+        assert by_cohort[10][operation] == by_cohort[1000][operation], operation
+        assert by_cohort[1000][operation] <= 60_000, operation

@@ -22,7 +22,7 @@ from typing import Any
 from fedstake.errors import CompileError
 from fedstake.files import write_atomically
 
-CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket")
+CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "ScoreBoard")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from fedstake.chain.compiler import load_artifact
 from fedstake.chain.contract import deploy_contract
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
 
@@ -21,8 +22,9 @@ class SettlementParams:
     """Everything fixed at deployment. Defaults: a 10-minute challenge window,
     a 10-minute vote, unbonding of free stake after 7 days, a 10-token bond (at
     least a tenth of the minimum stake, as the market requires), half of a slash
-    to the challenger, and a whole reputation point per accepted round of a task
-    paying at least one token per round."""
+    to the challenger, a whole reputation point per accepted round of a task
+    paying at least one token per round, and 5-minute commit and reveal phases
+    for the validators' scores."""
 
     min_stake: int = 10 * TOKEN
     unbond_delay: int = 7 * 24 * 3600
@@ -34,6 +36,8 @@ class SettlementParams:
     validator_slash_bps: int = 5_000
     reputation_cut_bps: int = 5_000
     reputation_unit: int = TOKEN
+    commit_period: int = 300  # the score board's commit phase, from a round's first commitment
+    reveal_period: int = 300  # and its reveal phase, right after
 
     def dispute_tuple(self, insurance_pool: str) -> tuple:
         return (self.challenge_bond, self.vote_period, self.bounty_bps, self.trainer_slash_bps,
@@ -52,10 +56,11 @@ class Deployment:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    board: ScoreBoard
 
     def addresses(self) -> dict[str, str]:
         return {"FedToken": self.token.address, "StakeRegistry": self.registry.address,
-                "ModelRegistry": self.models.address, "TaskMarket": self.market.address}
+                "ModelRegistry": self.models.address, "TaskMarket": self.market.address, "ScoreBoard": self.board.address}
 
 
 def deploy_system(
@@ -67,8 +72,8 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries and market; let the market bond and slash stake, and bind
-    the model registry to it."""
+    """Deploy token, registries, market and score board; let the market bond and slash stake,
+    and bind the model registry to it."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
@@ -79,6 +84,8 @@ def deploy_system(
          params.reputation_unit),
         owner,
     ))
+    board = ScoreBoard(deploy_contract(
+        backend, load_artifact("ScoreBoard"), (market.address, params.commit_period, params.reveal_period), owner))
     registry.set_slasher(market.address, True, sender=owner)
     models.bind_market(market.address, sender=owner)
-    return Deployment(backend, owner, insurance, params, token, registry, models, market)
+    return Deployment(backend, owner, insurance, params, token, registry, models, market, board)

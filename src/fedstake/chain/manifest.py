@@ -25,6 +25,7 @@ from fedstake.chain.contract import ContractHandle
 from fedstake.chain.deployment import Deployment
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
 from fedstake.errors import ChainError, ManifestError
@@ -33,7 +34,8 @@ from fedstake.files import json_object, write_atomically
 MANIFEST = "manifest.json"
 _KEYS = ("chain_id", "task_id", "deployment_block", "rpc_url", "contracts")
 _CLIENTS = {"FedToken": ("token", FedToken), "StakeRegistry": ("registry", StakeRegistry),
-            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket)}
+            "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket),
+            "ScoreBoard": ("board", ScoreBoard)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Contracts:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
+    board: ScoreBoard
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,

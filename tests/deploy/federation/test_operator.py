@@ -36,7 +36,7 @@ def test_an_operator_deploys_and_mints_and_a_requester_lists_validators_with_the
         printed = _ok("deploy", "--config", str(EXAMPLE), "--rpc-url", node.url, "--key", str(keys["operator"]),
                       "--out", str(contracts), *unlock)
         manifest = json.loads(contracts.read_text())
-        assert set(manifest["contracts"]) == {"FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket"}
+        assert set(manifest["contracts"]) == {"FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "ScoreBoard"}
         assert manifest["task_id"] == 0 and manifest["contracts"]["TaskMarket"]["address"] in printed
         again = runner.invoke(app, ["deploy", "--config", str(EXAMPLE), "--rpc-url", node.url, "--key",
                                     str(keys["operator"]), "--out", str(contracts), *unlock])
