@@ -22,9 +22,11 @@ from typing import Mapping, Protocol, Sequence
 import torch
 
 from fedstake.chain.market import RoundResult, TaskMarket
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.errors import ProtocolError, SignatureError
 from fedstake.proof.pol import PolRules
 from fedstake.proof.sealing import open_sealed
+from fedstake.protocol import board as score_board
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.pricing import ContributionRecord, RoundAuction, auction_budget, check_pricing, run_auction
@@ -126,6 +128,7 @@ class ValidatorDesk:
         self.rewards: RoundRewards | None = None
         self.contributions = ContributionRecord()  # past consensus scores, as adopted (auction quality)
         self.auction: RoundAuction | None = None
+        self.sealed: score_board.Sealed | None = None  # this round's committed scores
 
     @property
     def address(self) -> str:
@@ -144,7 +147,7 @@ class ValidatorDesk:
         assessment = self.validator.assess(opened, task, cohort, min_stake=self.terms.min_stake,
                                            scoring=self.terms.scoring)
         self.assessment = dataclasses.replace(assessment, rejected=assessment.rejected + tuple(unopened))
-        self.outcome = self.rewards = None
+        self.outcome = self.rewards = self.sealed = None
         a = self.assessment
         return Report(self.address, a.trainers, dict(a.scores), {x.trainer: x.samples for x in a.accepted}, a.held)
 
@@ -179,6 +182,21 @@ class ValidatorDesk:
         return [s for s in opened if id(s) not in bad], unopened + [
             Rejection(s.trainer, f"commitment signs {s.signed.commitment.samples} samples, its ask offered "
                       f"{offered[s.trainer]}") for s in opened if id(s) in bad]
+
+    def commit_scores(self, task: RoundTask, board: ScoreBoard, report: Report,
+                      seen: Mapping[str, dict[str, float]]) -> None:
+        """Commit its scores on the board once its validator is ready to (at most once a round)."""
+        if self.sealed is None:
+            scores = self.validator.scores_to_commit(dict(report.scores), seen)
+            if scores is not None:
+                self.sealed = score_board.commit(board, self.validator.account, task, report.trainers, scores)
+
+    def reveal_scores(self, task: RoundTask, board: ScoreBoard, report: Report) -> Report | None:
+        """Reveal what it committed; the report of the committed scores, or None (nothing to reveal,
+        or the board refused the reveal)."""
+        if self.sealed is None or not score_board.reveal(board, self.validator.account, task, self.sealed):
+            return None
+        return dataclasses.replace(report, scores=dict(self.sealed.scores))
 
     def conclude(self, task: RoundTask, reports: Mapping[str, Report]) -> RoundResult:
         """The result it stands for, from its own aggregate and everyone's reported scores."""
@@ -304,3 +322,10 @@ class LocalValidatorPort(LocalPort):
 
     def adopt(self, final: RoundSummary) -> None:
         self.desk.adopt(final)
+
+    def commit_scores(self, task: RoundTask, board: ScoreBoard, report: Report,
+                      seen: Mapping[str, dict[str, float]]) -> None:
+        self.desk.commit_scores(task, board, report, seen)
+
+    def reveal_scores(self, task: RoundTask, board: ScoreBoard, report: Report) -> Report | None:
+        return self.desk.reveal_scores(task, board, report)
