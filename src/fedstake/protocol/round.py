@@ -127,7 +127,7 @@ def auction_cohort(session: TaskSession, round: int) -> tuple[list[str], dict[st
 
 def run_round(session: TaskSession, round: int, transport: Transport) -> RoundReport:
     """Play round `round` until its result is final on chain; advances the session. Each step's
-    wall time adds to `session.phases` (cohort, trainers, assess, conclude, settle, adopt)."""
+    wall time adds to `session.phases` (cohort, trainers, assess, board, conclude, settle, adopt)."""
     timed = session.phases.measure
     with timed("cohort"):
         seed = session.market.round_seed(session.task_id, round)
