@@ -146,6 +146,9 @@ def table(pay: list[dict], shift: list[dict]) -> str:
         for behaviour in sorted({r["behaviour"] for r in pay}, key=BEHAVIOURS.index):
             ratios = [r["ratio"] for r in rows if r["behaviour"] == behaviour]
             shares = [r["share"] for r in rows if r["behaviour"] == behaviour]
+            if not ratios:  # not measured (a run cut short)
+                cells.append("-")
+                continue
             cells.append(f"{max(ratios):.2f} ({statistics.median(ratios):.2f}); {statistics.median(shares):.1%}")
         agreement = f"{statistics.fmean(r['honest_agreement_mean'] for r in rows):.2f}, " \
                     f"{min(r['honest_agreement_min'] for r in rows):.2f}"
