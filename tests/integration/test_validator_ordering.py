@@ -2,9 +2,9 @@
 
 A small but real run of examples/validator-consensus.toml (contracts on the embedded chain, the
 score board's commit-reveal, trainers and validators training and scoring): four honest validators
-and one playing the behaviour. The fast cases are the ones that hold on every measured seed
-(benchmarks/validator_pay.py, 20 rounds, seeds 1-3: see the README's validator table); the
-cells that do not hold yet are marked `xfail` with their measured ratio, so a fix shows as XPASS.
+and one playing the behaviour, 10 rounds, each validator scoring on 162 digits. The full
+measurement (20 rounds, seeds 1-5, both slice sizes) is benchmarks/validator_pay.py and the
+README's validator table.
 """
 
 from pathlib import Path
@@ -16,12 +16,16 @@ from fedstake.sim.runner import run_scenario
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "validator-consensus.toml"
 SCORERS = ("trust", "loo", "gtg-shapley", "exact-shapley")
+# 162 digits per validator: with 108 (the example's 0.3) an honest validator's slice is sometimes too
+# noisy to beat a guess under the marginal scorers (README, validator table).
+VALIDATION_SHARE = 0.45
 
 
 def pay(scorer: str, behaviour: str, *, rounds: int, seed: int = 1) -> tuple[list[int], int]:
     """(each honest validator's pay, the dishonest one's) over the run."""
     base = load_scenario(EXAMPLE, [f"task.rounds={rounds}", f"proof.scorer={scorer}", f"task.seed={seed}",
-                                   "task.clients-per-round=8", "task.local-epochs=1"])
+                                   "task.clients-per-round=8", "task.local-epochs=1",
+                                   f"task.validation-share={VALIDATION_SHARE}"])
     raw = base.model_dump(by_alias=True, mode="json", exclude_unset=True)
     liar = {"count": 1, "behaviour": behaviour, **({"colludes-with": 1} if behaviour == "collude" else {})}
     raw["validators"] = [{"count": 4}, liar]
@@ -43,20 +47,10 @@ def test_a_late_copier_earns_nothing_its_commitment_comes_after_the_reveals():
     assert liar == 0 and min(honest) > 0
 
 
-# (scorer, behaviour) cells that do not hold yet: the liar's pay over the lowest honest validator's,
-# worst seed, 20 rounds, seeds 1-3 (benchmarks/validator_pay.json). Agreement with the consensus
-# rewards a copy of it, and the noisy scorers' honest validators agree with it only partly.
-NOT_YET = {("loo", "lazy-copy"), ("gtg-shapley", "lazy-copy"), ("exact-shapley", "lazy-copy"),
-           ("gtg-shapley", "collude"), ("exact-shapley", "collude")}
-
-
-CELLS = [pytest.param(scorer, behaviour, marks=pytest.mark.xfail(
-    reason=f"{behaviour} under {scorer} still out-earns an honest validator (README, validator table)"))
-    if (scorer, behaviour) in NOT_YET else (scorer, behaviour)
-    for behaviour in ("lazy-copy", "collude") for scorer in SCORERS]
-
-
-@pytest.mark.parametrize(("scorer", "behaviour"), CELLS)
+@pytest.mark.parametrize("scorer", SCORERS)
+@pytest.mark.parametrize("behaviour", ["lazy-copy", "collude"])
 def test_a_copying_or_colluding_validator_earns_less_than_every_honest_one(scorer, behaviour):
+    """lazy-copy reports last round's consensus: public, so commit-reveal cannot stop it, but it
+    agrees with no news (`proof.consensus`); a colluder's inflated friend is clipped."""
     honest, liar = pay(scorer, behaviour, rounds=10)
     assert min(honest) > 0 and liar < min(honest), (honest, liar)

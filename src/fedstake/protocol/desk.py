@@ -91,10 +91,12 @@ class RoundSummary:
 
 def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Mapping[str, Report],
                    accepted_flats: Mapping[str, torch.Tensor], histories: Mapping[str, torch.Tensor],
-                   bonds: Mapping[str, float], auction: RoundAuction | None = None) -> RoundRewards:
+                   bonds: Mapping[str, float], auction: RoundAuction | None = None,
+                   prior: Mapping[str, float] | None = None) -> RoundRewards:
     """What every validator computes from everyone's reported scores: the same numbers. Only
     updates a validator could aggregate are paid: a held round pays nobody. A reverse-auction
-    round pays its winners' prices (`auction`, which every validator re-runs itself)."""
+    round pays its winners' prices (`auction`, which every validator re-runs itself). `prior` is
+    the last adopted round's consensus, against which agreement asks for news."""
     trainers = sorted({t for r in reports.values() if r.held is None for t in r.trainers})
     missing = [t for t in trainers if t not in accepted_flats]
     if missing:  # screening is deterministic: honest validators accept the same updates
@@ -107,7 +109,7 @@ def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Ma
     reputation = dict(zip(trainers, market.reputations_of(trainers))) \
         if terms.scoring.rule == "reputation" else {}  # only that rule reads it
     return reward_round(terms.scoring, round, trainers, reported, stakes, budget=terms.round_budget,
-                        samples=samples, reputation=reputation, histories=merged, bonds=bonds,
+                        samples=samples, reputation=reputation, histories=merged, bonds=bonds, prior=prior,
                         prices=auction.prices if auction else None, ask_leaves=auction.leaves() if auction else ())
 
 
@@ -123,6 +125,7 @@ class ValidatorDesk:
         self.ledger = RewardLedger()
         self.histories: dict[str, torch.Tensor] = {}
         self.bonds: dict[str, float] = {}  # each validator's agreement EMA after the last adopted round
+        self.prior: dict[str, float] = {}  # the last adopted round's consensus, what a copier could report
         self.assessment: Assessment | None = None
         self.outcome: RoundOutcome | None = None
         self.rewards: RoundRewards | None = None
@@ -204,7 +207,7 @@ class ValidatorDesk:
             raise ProtocolError(f"round {task.round}: concluding before assessing")
         flats = {a.trainer: a.flat for a in self.assessment.accepted}
         self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories,
-                                      self.bonds, self.auction if self.terms.auctioned else None)
+                                      self.bonds, self.auction if self.terms.auctioned else None, self.prior)
         self.outcome = self.validator.conclude(self.assessment, self.rewards, ledger=self.ledger,
                                                settles=self.terms.settles(task.round))
         self.concluded = task.round
@@ -227,6 +230,8 @@ class ValidatorDesk:
             return
         self.model_hash = final.result.model_hash
         self.bonds = dict(rewards.validator_bonds)  # computed from the reports everyone shares: the same everywhere
+        if rewards.consensus:  # a held round leaves the prior where it was
+            self.prior = dict(rewards.consensus)
         self.contributions.add(final.rewards.consensus)
         self.adopted = self.concluded
         if o.result == final.result:
@@ -262,7 +267,7 @@ class ValidatorDesk:
         self.adopt(final)
         return mine
 
-    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "assessment", "outcome", "rewards",
+    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "prior", "assessment", "outcome", "rewards",
              "contributions", "auction")
 
     def state(self) -> dict:
