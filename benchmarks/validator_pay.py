@@ -31,7 +31,7 @@ from fedstake.sim.runner import run_scenario
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "validator-consensus.toml"
 SCORERS = ("trust", "loo", "gtg-shapley", "exact-shapley")
-BEHAVIOURS = ("random", "lazy-copy", "collude")  # late-copy joins with commit-reveal (issue 12 item 2)
+BEHAVIOURS = ("random", "lazy-copy", "late-copy", "collude")
 
 
 def scenario(scorer: str, seed: int, rounds: int, last: dict | None, overrides: list[str] = ()):
@@ -57,6 +57,7 @@ def pay_run(scorer: str, behaviour: str, seed: int, rounds: int, overrides: list
         "scorer": scorer, "behaviour": behaviour, "seed": seed, "rounds": rounds,
         "honest_pay": [p.rewards_claimed for p in honest], "dishonest_pay": dishonest.rewards_claimed,
         "ratio": dishonest.rewards_claimed / min(p.rewards_claimed for p in honest),
+        "share": dishonest.rewards_claimed / (sum(p.rewards_claimed for p in validators) or 1),
         "honest_agreement_mean": statistics.fmean(agreement), "honest_agreement_min": min(agreement),
     }
 
@@ -135,7 +136,7 @@ def main() -> None:
 
 def table(pay: list[dict], shift: list[dict]) -> str:
     """Markdown: per scorer and behaviour, the worst (largest) and typical (median) pay ratio over
-    the seeds; the honest validators' agreement; the worst consensus shift."""
+    the seeds and the liar's median share of the validators' pay; the honest validators' agreement; the worst consensus shift."""
     lines = ["| scorer | " + " | ".join(sorted({r["behaviour"] for r in pay}, key=BEHAVIOURS.index))
              + " | honest agreement (mean, min) | liar shift (worst) |", ""]
     lines[1] = "|---" * (len(lines[0].split("|")) - 2) + "|"
@@ -144,7 +145,11 @@ def table(pay: list[dict], shift: list[dict]) -> str:
         cells = []
         for behaviour in sorted({r["behaviour"] for r in pay}, key=BEHAVIOURS.index):
             ratios = [r["ratio"] for r in rows if r["behaviour"] == behaviour]
-            cells.append(f"{max(ratios):.2f} ({statistics.median(ratios):.2f})")
+            shares = [r["share"] for r in rows if r["behaviour"] == behaviour]
+            if not ratios:  # not measured (a run cut short)
+                cells.append("-")
+                continue
+            cells.append(f"{max(ratios):.2f} ({statistics.median(ratios):.2f}); {statistics.median(shares):.1%}")
         agreement = f"{statistics.fmean(r['honest_agreement_mean'] for r in rows):.2f}, " \
                     f"{min(r['honest_agreement_min'] for r in rows):.2f}"
         shifts = [s["worst_shift"] for s in shift if s["scorer"] == scorer]

@@ -45,3 +45,10 @@ def test_a_revenue_claim_costs_about_what_a_merkle_claim_costs_elsewhere(by_coho
     for cohort in (10, 1000):
         assert by_cohort[cohort]["split_claim_again"] <= 70_000
         assert by_cohort[cohort]["split_claim_first"] <= 110_000
+
+
+def test_a_scores_commit_and_its_reveal_cost_one_word_each_whatever_the_cohort(by_cohort):
+    """The score vector stays off chain behind its hash: commit-reveal gas does not grow with the cohort."""
+    for operation in ("board_commit", "board_reveal"):
+        assert by_cohort[10][operation] == by_cohort[1000][operation], operation
+        assert by_cohort[1000][operation] <= 60_000, operation

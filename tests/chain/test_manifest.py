@@ -16,7 +16,7 @@ from fedstake.chain.manifest import MANIFEST, attach, build_manifest, parse_mani
 from fedstake.chain.staking import Role
 from fedstake.errors import ChainError, ManifestError
 
-NAMES = ["FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "ModelGovernance"]
+NAMES = ["FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "ModelGovernance", "ScoreBoard"]
 
 
 def deployed(backend, actors):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fedstake.errors import ConfigError, LearningError
-from fedstake.proof.consensus import agreement_with, consensus, normalise_rows
+from fedstake.proof.consensus import agreement_with, consensus, normalise_rows, prior_levels
 
 seeds = st.integers(0, 2**32 - 1)
 kappas = st.sampled_from([0.5, 0.25, 1 / 3, 0.6, 2 / 3, 0.75, 1.0]) | st.floats(0.01, 1.0)
@@ -72,7 +72,7 @@ def test_a_worked_example():
     np.testing.assert_allclose(out.consensus, [1 / 6, 1 / 3, 1 / 2])
     np.testing.assert_allclose(out.clipped[2], [1 / 6, 1 / 3, 1 / 6])
     np.testing.assert_allclose(out.validator_trust, [1, 1, 2 / 3])
-    np.testing.assert_allclose(out.validator_agreement, [1, 1, 0])  # the third ranks them backwards
+    np.testing.assert_allclose(out.validator_agreement, [1, 1, -2 / 3])  # the third ranks them backwards: trust x -1
     np.testing.assert_allclose(out.validator_weights, [1 / 2, 1 / 2, 0])
     np.testing.assert_allclose(out.trainer_weights, np.array([1.5, 3, 3.5]) / 8)
 
@@ -324,11 +324,49 @@ def test_on_digits_honest_validators_disagree_more_than_the_five_percent_bound_a
     assert spread > 0.5 and swap > 0.05
 
 
-def test_agreement_is_the_correlation_with_the_consensus_clipped_at_zero():
+def test_agreement_is_the_signed_correlation_with_the_consensus():
     """A flat row ranks no one (0); a row ranking trainers as the consensus does agrees fully
-    whatever its level; where the consensus is flat there is nothing to rank and trust decides."""
+    whatever its level, one ranking them backwards fully negatively; where the consensus is flat
+    there is nothing to rank and trust decides."""
     target = np.array([0.1, 0.3, 0.6])
-    rows = np.array([(target + 1 / 3) / 2, [1 / 3, 1 / 3, 1 / 3], [0.6, 0.3, 0.1]])  # the first: another level
-    np.testing.assert_allclose(agreement_with(rows, target, fallback=np.full(3, 0.5)), [1.0, 0.0, 0.0], atol=1e-12)
+    rows = np.array([(target + 1 / 3) / 2, [1 / 3, 1 / 3, 1 / 3], 2 / 3 - target])  # the first: another level; the last: mirrored
+    np.testing.assert_allclose(agreement_with(rows, target, fallback=np.full(3, 0.5)), [1.0, 0.0, -1.0], atol=1e-12)
     flat = agreement_with(rows, np.full(3, 1 / 3), fallback=np.array([0.9, 1.0, 0.8]))
     np.testing.assert_array_equal(flat, [0.9, 1.0, 0.8])
+
+
+# --- agreement asks for news against the prior (lazy copying, issue 12) -----------------------------
+
+
+def test_a_validator_reporting_the_prior_agrees_with_no_news():
+    """Last round's consensus reported as this round's scores departs from the prior by nothing:
+    its agreement is 0 however well that prior ranks this round's trainers, while validators whose
+    rows moved with this round's consensus keep theirs."""
+    prior = np.array([0.1, 0.2, 0.3, 0.4])
+    honest = np.array([[0.1, 0.25, 0.25, 0.4], [0.12, 0.24, 0.26, 0.38], [0.08, 0.26, 0.24, 0.42]])
+    scores = np.vstack([honest, prior])
+    without = consensus(scores, np.ones(4))
+    out = consensus(scores, np.ones(4), prior=prior)
+    assert without.validator_agreement[3] > 0.8  # ranking alone: the copy ranks like the consensus
+    assert out.validator_agreement[3] == pytest.approx(0.0, abs=1e-12)
+    assert all(out.validator_agreement[:3] > 0.5)
+    assert out.validator_weights[3] == 0
+
+
+def test_without_a_prior_news_is_the_ranking():
+    """No prior is a flat one, and against a flat prior a departure ranks as the row itself."""
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(0, 1, (5, 7))
+    flat = consensus(scores, np.ones(5), prior=np.full(7, 2.0))
+    none = consensus(scores, np.ones(5))
+    np.testing.assert_allclose(flat.validator_agreement, none.validator_agreement, atol=1e-12)
+
+
+def test_a_prior_of_the_wrong_length_is_an_error():
+    with pytest.raises(LearningError, match="prior has 2 levels for 3 trainers"):
+        consensus(np.ones((2, 3)), np.ones(2), prior=np.ones(2))
+
+
+def test_prior_levels_fill_a_new_trainer_with_the_mean_a_copier_would_report():
+    np.testing.assert_allclose(prior_levels({"a": 0.2, "b": 0.4}, ["b", "c", "a"]), [0.4, 0.3, 0.2])
+    assert prior_levels({}, ["a"]) is None

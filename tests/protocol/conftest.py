@@ -29,3 +29,16 @@ def make_validator(kit, reference):
 @pytest.fixture
 def validator(make_validator):
     return make_validator()
+
+
+@pytest.fixture
+def world():
+    """The scenario's real world for a round: four trainers and four validators on the embedded chain."""
+    from fedstake.sim.config import load_scenario
+    from fedstake.sim.world import build_world
+
+    scenario = load_scenario(None, ["task.rounds=3", "task.clients-per-round=4", "task.local-epochs=1",
+                                    "task.selection=stake", "trainers.0.count=4", "validators.0.count=4"])
+    made = build_world(scenario)
+    yield made
+    made.backend.close()

@@ -10,9 +10,7 @@ import pytest
 
 from fedstake.errors import Unreachable
 from fedstake.protocol.round import run_round
-from fedstake.sim.config import load_scenario
 from fedstake.sim.runner import InProcessTransport
-from fedstake.sim.world import build_world
 
 STEPS = ("assess", "conclude", "post", "adopt")
 
@@ -72,15 +70,6 @@ class Recording(InProcessTransport):
         submissions = super().__call__(cohort, task)
         self.delivered[task.round] = (task, submissions)
         return submissions
-
-
-@pytest.fixture
-def world():
-    scenario = load_scenario(None, ["task.rounds=3", "task.clients-per-round=4", "task.local-epochs=1",
-                                    "task.selection=stake", "trainers.0.count=4", "validators.0.count=4"])
-    made = build_world(scenario)
-    yield made
-    made.backend.close()
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -5,7 +5,7 @@ import pytest
 from fedstake.sim.config import load_scenario
 from fedstake.sim.runner import run_scenario
 
-STEPS = {"cohort", "training", "submit", "assess", "conclude", "settle", "adopt", "evaluation", "claims", "other"}
+STEPS = {"cohort", "training", "submit", "assess", "board", "conclude", "settle", "adopt", "evaluation", "claims", "other"}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from typing import Any
 from fedstake.errors import CompileError
 from fedstake.files import write_atomically
 
-CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "RevenueSplitter", "ModelGovernance", "Delegation")
+CONTRACT_NAMES = ("FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket", "RevenueSplitter", "ModelGovernance", "Delegation",
+                  "ScoreBoard")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from fedstake.chain.delegation import Delegation
 from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.chain.splitter import deploy_splitter_blueprint
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
@@ -24,8 +25,9 @@ class SettlementParams:
     """Everything fixed at deployment. Defaults: a 10-minute challenge window,
     a 10-minute vote, unbonding of free stake after 7 days, a 10-token bond (at
     least a tenth of the minimum stake, as the market requires), half of a slash
-    to the challenger, and a whole reputation point per accepted round of a task
-    paying at least one token per round."""
+    to the challenger, a whole reputation point per accepted round of a task
+    paying at least one token per round, and 5-minute commit and reveal phases
+    for the validators' scores."""
 
     min_stake: int = 10 * TOKEN
     unbond_delay: int = 7 * 24 * 3600
@@ -43,6 +45,8 @@ class SettlementParams:
     gov_voting_period: int = 3 * 24 * 3600
     gov_timelock: int = 24 * 3600
     gov_quorum_bps: int = 2_000
+    commit_period: int = 300  # the score board's commit phase, from a round's first commitment
+    reveal_period: int = 300  # and its reveal phase, right after
 
     def dispute_tuple(self, insurance_pool: str) -> tuple:
         return (self.challenge_bond, self.vote_period, self.bounty_bps, self.trainer_slash_bps,
@@ -63,12 +67,13 @@ class Deployment:
     market: TaskMarket
     governance: ModelGovernance
     delegation: Delegation
+    board: ScoreBoard
 
     def addresses(self) -> dict[str, str]:
         return {"FedToken": self.token.address, "StakeRegistry": self.registry.address,
                 "ModelRegistry": self.models.address, "TaskMarket": self.market.address,
                 "ModelGovernance": self.governance.address,
-                "Delegation": self.delegation.address}
+                "Delegation": self.delegation.address, "ScoreBoard": self.board.address}
 
 
 def deploy_system(
@@ -80,9 +85,9 @@ def deploy_system(
     token_name: str = "FedStake Token",
     token_symbol: str = "FED",
 ) -> Deployment:
-    """Deploy token, registries, market, model governance and delegation; let the market bond
-    and slash stake, bind the model registry to it and to the RevenueSplitter blueprint, and
-    name the delegation contract in the stake registry."""
+    """Deploy token, registries, market, score board, model governance and delegation; let the
+    market bond and slash stake, bind the model registry to it and to the RevenueSplitter
+    blueprint, and name the delegation contract in the stake registry."""
     token = FedToken(deploy_contract(backend, load_artifact("FedToken"), (token_name, token_symbol), owner))
     registry = StakeRegistry(deploy_contract(
         backend, load_artifact("StakeRegistry"), (token.address, params.min_stake, params.unbond_delay), owner))
@@ -93,6 +98,8 @@ def deploy_system(
          params.reputation_unit),
         owner,
     ))
+    board = ScoreBoard(deploy_contract(
+        backend, load_artifact("ScoreBoard"), (market.address, params.commit_period, params.reveal_period), owner))
     registry.set_slasher(market.address, True, sender=owner)
     models.bind_market(market.address, sender=owner)
     models.bind_splitter(deploy_splitter_blueprint(backend, owner), params.royalty_bps, sender=owner)
@@ -102,4 +109,4 @@ def deploy_system(
     delegation = Delegation(deploy_contract(
         backend, load_artifact("Delegation"), (token.address, registry.address), owner))
     registry.set_delegation(delegation.address, sender=owner)
-    return Deployment(backend, owner, insurance, params, token, registry, models, market, governance, delegation)
+    return Deployment(backend, owner, insurance, params, token, registry, models, market, governance, delegation, board)

@@ -10,8 +10,10 @@ contributor's first and second claim (a proof in the same `cohort`-leaf
 tree, the task's last rewards root) and the forfeited cheat's share
 reclaimed for the requester; and a governance vote on the model's terms
 (propose, one share-weighted vote with the claimer's leaf, execute after the
-timelock; the quorum is one basis point so one contributor of 1,000 passes it). Only the gas is of interest; every call is a real transaction on
-the given backend.
+timelock; the quorum is one basis point so one contributor of 1,000 passes it);
+and each validator's commit and reveal of its scores on the score board for
+the first round (one word each, whatever the cohort). Only the gas is of
+interest; every call is a real transaction on the given backend.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from fedstake.chain.market import (
     scores_leaf,
 )
 from fedstake.chain.merkle import MerkleTree
+from fedstake.chain.scoreboard import score_commitment
 from fedstake.chain.splitter import RevenueSplitter
 from fedstake.chain.staking import Role
 
@@ -107,6 +110,19 @@ class _Script:
         return MerkleTree([scores_leaf(v.address, keccak(b"scores%d" % round + v.address.encode()))
                            for v in self.validators])
 
+    def _board(self, round: int) -> None:
+        """Every validator commits, then reveals, the hash of its score vector of the cohort."""
+        board = self.system.board
+        opened = {}
+        for v in self.validators:
+            scores = keccak(b"scores%d" % round + v.address.encode())
+            salt = keccak(b"salt" + v.address.encode())
+            board.commit(self.task_id, round, score_commitment(self.task_id, round, v.address, scores, salt), sender=v)
+            opened[v.address] = (scores, salt)
+        self.backend.advance_time(self.system.params.commit_period)
+        for v in self.validators:
+            board.reveal(self.task_id, round, *opened[v.address], sender=v)
+
     def _round(self, round: int) -> tuple[bytes, dict, MerkleTree, MerkleTree]:
         market = self.system.market
         amounts, rewards = self._rewards(round)
@@ -133,6 +149,7 @@ class _Script:
     def run(self) -> None:
         market = self.system.market
         self.setup()
+        self._board(1)
         for round, operation in ((1, "claim_first"), (2, "claim_again")):
             self._round(round)
             self._finalize(round)

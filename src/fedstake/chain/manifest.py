@@ -27,6 +27,7 @@ from fedstake.chain.deployment import Deployment
 from fedstake.chain.governance import ModelGovernance
 from fedstake.chain.market import TaskMarket
 from fedstake.chain.models import ModelRegistry
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.token import FedToken
 from fedstake.errors import ChainError, ManifestError
@@ -37,7 +38,7 @@ _KEYS = ("chain_id", "task_id", "deployment_block", "rpc_url", "contracts")
 _CLIENTS = {"FedToken": ("token", FedToken), "StakeRegistry": ("registry", StakeRegistry),
             "ModelRegistry": ("models", ModelRegistry), "TaskMarket": ("market", TaskMarket),
             "ModelGovernance": ("governance", ModelGovernance),
-            "Delegation": ("delegation", Delegation)}
+            "Delegation": ("delegation", Delegation), "ScoreBoard": ("board", ScoreBoard)}
 _OPTIONAL = ("Delegation",)  # manifests published before delegation existed stay valid
 
 
@@ -72,9 +73,10 @@ class Contracts:
     registry: StakeRegistry
     models: ModelRegistry
     market: TaskMarket
-    # @dev None when found from the market's address alone (the dashboard): nothing links governance to it.
+    # @dev None when found from the market's address alone (the dashboard): nothing links these to it.
     governance: ModelGovernance | None = None
     delegation: Delegation | None = None
+    board: ScoreBoard | None = None
 
 
 def build_manifest(deployment: Deployment, *, task_id: int, deployment_block: int,

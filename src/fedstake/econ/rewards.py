@@ -72,7 +72,8 @@ def agreement_bonds(previous: Mapping[str, float], agreement: Mapping[str, float
                     ema: float) -> dict[str, float]:
     """Each validator's agreement accumulated over rounds (Yuma's bonds): an EMA giving this round
     `ema` of the weight. Validators pay by the bond, so a lucky round moves it by only `ema`, and
-    a validator with no bond yet starts from 0. One who did not report this round keeps its bond,
+    a validator with no bond yet starts from 0. Agreement is signed, so is the bond: a negative
+    bond earns nothing until rounds of agreement pay it back. One who did not report this round keeps its bond,
     decayed as if it had agreed with nothing; plain float operations in a fixed order, so every
     validator computes the same bonds."""
     if not 0 < ema <= 1:

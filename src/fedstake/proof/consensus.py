@@ -17,19 +17,31 @@ Validators are paid by their agreement, not their trust. Trust rewards a
 flat guess: when honest trainers contribute alike the consensus is nearly
 flat, and uniform noise keeps most of its mass under it (measured: a
 random validator's trust 0.6 against honest 0.7-0.9 under GTG-Shapley,
-where it out-earned honest validators, issue 12). The
-agreement is the trust times the correlation of a validator's normalised
-row with the consensus, clipped at zero. The correlation ignores scale
-(normalising already does) and level, and asks whether the validator
-ranks trainers as the consensus does: noise correlates with nothing. The
-trust keeps what clipping alone catches: an inflated friend's excess
-mass. Where the consensus does not vary (one trainer, all alike) there
-is nothing to rank, and the agreement is the trust. Measured on
-validator-consensus.toml (cohort 10, 10 rounds, seeds 1-3,
-benchmarks/validator_pay.py), a random validator's pay over the lowest
-honest validator's, worst seed, went from 1.06 / 1.02 / 0.95 (loo /
-gtg-shapley / exact-shapley, paid by trust) to 0.81 / 0.63 / 0.68;
-correlation alone (no trust factor) let a colluder reach 1.28.
+where it out-earned honest validators, issue 12). The agreement is the
+trust times the smaller of two Pearson correlations of a validator's
+normalised row, both signed (a row ranking trainers backwards agrees
+negatively, and pays back the bond a lucky round gave it):
+
+- ranking: with the consensus. It ignores scale (normalising already
+  does) and level, and asks whether the validator ranks trainers as the
+  consensus does: noise correlates with nothing. The trust keeps what
+  clipping alone catches: an inflated friend's excess mass.
+- news: of the row's departure from the `prior` (last round's consensus,
+  public before anyone scores) with the consensus's departure from it.
+  A validator that reports the prior (Bittensor's weight copying, the
+  `lazy-copy` behaviour) departs from it by nothing and agrees with no
+  news; commit-reveal cannot stop that copy, since the prior is public.
+  Last round's consensus, a stake-weighted median, predicts this round's
+  better than one honest validator's own small validation slice does, so
+  ranking alone paid the copier more than honest validators (2-4x under
+  the marginal scorers); an honest validator's departure carries what it
+  measured this round, which moves the consensus. Without a prior (the
+  first round) the prior is flat and news is the ranking.
+
+Where the consensus does not vary (one trainer, all alike), or does not
+depart from the prior, there is nothing to rank, and that correlation is
+1 (the agreement is the trust). Measured on validator-consensus.toml
+(cohort 10, 20 rounds, seeds 1-5, benchmarks/validator_pay.py; README).
 
 Exactness. The support of a level w is a non-increasing step function of
 w, constant between consecutive reported scores, so the largest
@@ -51,7 +63,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
-from typing import Sequence
+from typing import Mapping, Sequence
 from math import fsum, lcm
 
 import numpy as np
@@ -67,31 +79,39 @@ class Consensus:
     clipped: np.ndarray  # (V, N) each validator's normalised scores, clipped to the consensus
     trainer_weights: np.ndarray  # (N,) stake-weighted clipped scores, summing to 1 (or all zero)
     validator_trust: np.ndarray  # (V,) share of each validator's score mass that survived clipping
-    validator_agreement: np.ndarray  # (V,) trust x correlation of each row with the consensus (clipped at 0)
-    validator_weights: np.ndarray  # (V,) stake x agreement, summing to 1 (or all zero)
+    validator_agreement: np.ndarray  # (V,) trust x min(ranking, news) correlation, in [-1, 1]
+    validator_weights: np.ndarray  # (V,) stake x agreement (0 where negative), summing to 1 (or all zero)
 
 
-def consensus(scores: np.ndarray, stakes: Sequence[float], *, kappa: float = 0.5) -> Consensus:
-    """Yuma-style consensus of a (validators x trainers) score matrix under validator stakes."""
+def consensus(scores: np.ndarray, stakes: Sequence[float], *, kappa: float = 0.5,
+              prior: np.ndarray | None = None) -> Consensus:
+    """Yuma-style consensus of a (validators x trainers) score matrix under validator stakes;
+    `prior` (per trainer, `prior_levels`) is what anyone could report without scoring."""
     table, stake = _checked(scores, stakes, kappa)
     normalised = normalise_rows(table)
     agreed = supported_levels(normalised, stakes, kappa=kappa)
     clipped = np.minimum(normalised, agreed[None, :])
     mass = row_sums(normalised)
     trust = np.divide(row_sums(clipped), mass, out=np.zeros_like(mass), where=mass > 0)
-    agreement = trust * agreement_with(normalised, agreed, fallback=np.ones_like(trust))
+    ones = np.ones_like(trust)
+    if prior is not None and len(prior) != len(agreed):
+        raise LearningError(f"prior has {len(prior)} levels for {len(agreed)} trainers")
+    base = _unit(np.zeros(len(agreed)) if prior is None else np.asarray(prior, dtype=np.float64))  # flat without one
+    ranking = agreement_with(normalised, agreed, fallback=ones)
+    news = agreement_with(normalised - base[None, :], _unit(agreed) - base, fallback=ones)
+    agreement = trust * np.minimum(ranking, news)
     return Consensus(
         consensus=agreed,
         clipped=clipped,
         trainer_weights=_to_unit_sum(row_sums((stake[:, None] * clipped).T)),
         validator_trust=trust,
         validator_agreement=agreement,
-        validator_weights=_to_unit_sum(stake * agreement),
+        validator_weights=_to_unit_sum(stake * np.maximum(agreement, 0.0)),  # a disagreeing row weighs nothing
     )
 
 
 def agreement_with(rows: np.ndarray, target: np.ndarray, *, fallback: np.ndarray) -> np.ndarray:
-    """max(0, Pearson correlation) of each row with `target`; `fallback` where `target` is
+    """Pearson correlation (in [-1, 1]) of each row with `target`; `fallback` where `target` is
     constant (or empty), and 0 for a constant row against a varying target (it ranks no one).
 
     Sums are correctly rounded (`row_sums`), so the result does not depend on trainer order.
@@ -107,7 +127,22 @@ def agreement_with(rows: np.ndarray, target: np.ndarray, *, fallback: np.ndarray
     norms = np.sqrt(row_sums(centred**2) * spread)
     covariance = row_sums(centred * centred_target[None, :])
     corr = np.divide(covariance, norms, out=np.zeros_like(covariance), where=norms > 0)
-    return np.clip(corr, 0.0, 1.0)
+    return np.clip(corr, -1.0, 1.0)
+
+
+def prior_levels(prior: Mapping[str, float], trainers: Sequence[str]) -> np.ndarray | None:
+    """Last round's consensus over this round's `trainers`, as a copier would report it: a
+    trainer it does not name gets the mean of what it names; None without a prior."""
+    if not prior:
+        return None
+    fill = fsum(prior.values()) / len(prior)
+    return np.array([max(float(prior.get(t, fill)), 0.0) for t in trainers], dtype=np.float64)
+
+
+def _unit(levels: np.ndarray) -> np.ndarray:
+    """`levels` scaled to sum 1 (flat if they sum to nothing), to compare departures on one scale."""
+    total = fsum(levels)
+    return levels / total if total > 0 else np.full(len(levels), 1 / max(len(levels), 1))
 
 
 def normalise_rows(scores: np.ndarray) -> np.ndarray:

@@ -22,9 +22,11 @@ from typing import Mapping, Protocol, Sequence
 import torch
 
 from fedstake.chain.market import RoundResult, TaskMarket
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.errors import ProtocolError, SignatureError
 from fedstake.proof.pol import PolRules
 from fedstake.proof.sealing import open_sealed
+from fedstake.protocol import board as score_board
 from fedstake.protocol.ledger import PublishedTable, RewardLedger
 from fedstake.protocol.messages import RoundTask, Submission
 from fedstake.protocol.pricing import ContributionRecord, RoundAuction, auction_budget, check_pricing, run_auction
@@ -89,10 +91,12 @@ class RoundSummary:
 
 def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Mapping[str, Report],
                    accepted_flats: Mapping[str, torch.Tensor], histories: Mapping[str, torch.Tensor],
-                   bonds: Mapping[str, float], auction: RoundAuction | None = None) -> RoundRewards:
+                   bonds: Mapping[str, float], auction: RoundAuction | None = None,
+                   prior: Mapping[str, float] | None = None) -> RoundRewards:
     """What every validator computes from everyone's reported scores: the same numbers. Only
     updates a validator could aggregate are paid: a held round pays nobody. A reverse-auction
-    round pays its winners' prices (`auction`, which every validator re-runs itself)."""
+    round pays its winners' prices (`auction`, which every validator re-runs itself). `prior` is
+    the last adopted round's consensus, against which agreement asks for news."""
     trainers = sorted({t for r in reports.values() if r.held is None for t in r.trainers})
     missing = [t for t in trainers if t not in accepted_flats]
     if missing:  # screening is deterministic: honest validators accept the same updates
@@ -105,7 +109,7 @@ def shared_rewards(terms: TaskTerms, market: TaskMarket, round: int, reports: Ma
     reputation = dict(zip(trainers, market.reputations_of(trainers))) \
         if terms.scoring.rule == "reputation" else {}  # only that rule reads it
     return reward_round(terms.scoring, round, trainers, reported, stakes, budget=terms.round_budget,
-                        samples=samples, reputation=reputation, histories=merged, bonds=bonds,
+                        samples=samples, reputation=reputation, histories=merged, bonds=bonds, prior=prior,
                         prices=auction.prices if auction else None, ask_leaves=auction.leaves() if auction else ())
 
 
@@ -121,11 +125,13 @@ class ValidatorDesk:
         self.ledger = RewardLedger()
         self.histories: dict[str, torch.Tensor] = {}
         self.bonds: dict[str, float] = {}  # each validator's agreement EMA after the last adopted round
+        self.prior: dict[str, float] = {}  # the last adopted round's consensus, what a copier could report
         self.assessment: Assessment | None = None
         self.outcome: RoundOutcome | None = None
         self.rewards: RoundRewards | None = None
         self.contributions = ContributionRecord()  # past consensus scores, as adopted (auction quality)
         self.auction: RoundAuction | None = None
+        self.sealed: score_board.Sealed | None = None  # this round's committed scores
 
     @property
     def address(self) -> str:
@@ -144,7 +150,7 @@ class ValidatorDesk:
         assessment = self.validator.assess(opened, task, cohort, min_stake=self.terms.min_stake,
                                            scoring=self.terms.scoring)
         self.assessment = dataclasses.replace(assessment, rejected=assessment.rejected + tuple(unopened))
-        self.outcome = self.rewards = None
+        self.outcome = self.rewards = self.sealed = None
         a = self.assessment
         return Report(self.address, a.trainers, dict(a.scores), {x.trainer: x.samples for x in a.accepted}, a.held)
 
@@ -180,13 +186,28 @@ class ValidatorDesk:
             Rejection(s.trainer, f"commitment signs {s.signed.commitment.samples} samples, its ask offered "
                       f"{offered[s.trainer]}") for s in opened if id(s) in bad]
 
+    def commit_scores(self, task: RoundTask, board: ScoreBoard, report: Report,
+                      seen: Mapping[str, dict[str, float]]) -> None:
+        """Commit its scores on the board once its validator is ready to (at most once a round)."""
+        if self.sealed is None:
+            scores = self.validator.scores_to_commit(dict(report.scores), seen)
+            if scores is not None:
+                self.sealed = score_board.commit(board, self.validator.account, task, report.trainers, scores)
+
+    def reveal_scores(self, task: RoundTask, board: ScoreBoard, report: Report) -> Report | None:
+        """Reveal what it committed; the report of the committed scores, or None (nothing to reveal,
+        or the board refused the reveal)."""
+        if self.sealed is None or not score_board.reveal(board, self.validator.account, task, self.sealed):
+            return None
+        return dataclasses.replace(report, scores=dict(self.sealed.scores))
+
     def conclude(self, task: RoundTask, reports: Mapping[str, Report]) -> RoundResult:
         """The result it stands for, from its own aggregate and everyone's reported scores."""
         if self.assessment is None:
             raise ProtocolError(f"round {task.round}: concluding before assessing")
         flats = {a.trainer: a.flat for a in self.assessment.accepted}
         self.rewards = shared_rewards(self.terms, self.market, task.round, reports, flats, self.histories,
-                                      self.bonds, self.auction if self.terms.auctioned else None)
+                                      self.bonds, self.auction if self.terms.auctioned else None, self.prior)
         self.outcome = self.validator.conclude(self.assessment, self.rewards, ledger=self.ledger,
                                                settles=self.terms.settles(task.round))
         self.concluded = task.round
@@ -209,6 +230,8 @@ class ValidatorDesk:
             return
         self.model_hash = final.result.model_hash
         self.bonds = dict(rewards.validator_bonds)  # computed from the reports everyone shares: the same everywhere
+        if rewards.consensus:  # a held round leaves the prior where it was
+            self.prior = dict(rewards.consensus)
         self.contributions.add(final.rewards.consensus)
         self.adopted = self.concluded
         if o.result == final.result:
@@ -244,7 +267,7 @@ class ValidatorDesk:
         self.adopt(final)
         return mine
 
-    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "assessment", "outcome", "rewards",
+    _KEPT = ("model_hash", "adopted", "concluded", "ledger", "histories", "bonds", "prior", "assessment", "outcome", "rewards",
              "contributions", "auction")
 
     def state(self) -> dict:
@@ -304,3 +327,10 @@ class LocalValidatorPort(LocalPort):
 
     def adopt(self, final: RoundSummary) -> None:
         self.desk.adopt(final)
+
+    def commit_scores(self, task: RoundTask, board: ScoreBoard, report: Report,
+                      seen: Mapping[str, dict[str, float]]) -> None:
+        self.desk.commit_scores(task, board, report, seen)
+
+    def reveal_scores(self, task: RoundTask, board: ScoreBoard, report: Report) -> Report | None:
+        return self.desk.reveal_scores(task, board, report)

@@ -21,12 +21,14 @@ import torch
 
 from fedstake.chain.eip712 import Domain
 from fedstake.chain.market import TaskMarket
+from fedstake.chain.scoreboard import ScoreBoard
 from fedstake.chain.staking import StakeRegistry
 from fedstake.chain.stopwatch import Stopwatch
 from fedstake.errors import ProtocolError
 from fedstake.proof.reveal import SegmentReveal
 from fedstake.protocol.asks import AskBook
 from fedstake.protocol.audit import AuditRecord, Auditor
+from fedstake.protocol.board import matches_reveal, wait_for_reveals
 from fedstake.protocol.clock import Clock
 from fedstake.protocol.cohort import select_cohort, selection_weight
 from fedstake.protocol.desk import LocalValidatorPort, Report, RoundSummary, TaskTerms, ValidatorPort
@@ -65,6 +67,7 @@ class TaskSession:
     asks: AskBook | None = None  # where trainers publish their asks (reverse-auction pricing)
     contributions: ContributionRecord = field(default_factory=ContributionRecord)  # past consensus, as adopted
     phases: Stopwatch = field(default_factory=Stopwatch, repr=False)  # wall time per step of the rounds
+    board: ScoreBoard | None = None  # commit-reveal of the scores (local validator ports); None: reports as sent
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -124,7 +127,7 @@ def auction_cohort(session: TaskSession, round: int) -> tuple[list[str], dict[st
 
 def run_round(session: TaskSession, round: int, transport: Transport) -> RoundReport:
     """Play round `round` until its result is final on chain; advances the session. Each step's
-    wall time adds to `session.phases` (cohort, trainers, assess, conclude, settle, adopt)."""
+    wall time adds to `session.phases` (cohort, trainers, assess, board, conclude, settle, adopt)."""
     timed = session.phases.measure
     with timed("cohort"):
         seed = session.market.round_seed(session.task_id, round)
@@ -140,6 +143,10 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
         _train_references(session, task)
         assessed = reached(session.fan_out, session.ports, lambda p: p.assess(task, submissions, stakes), absent)
     reports: dict[str, Report] = {p.address: r for p, r in assessed}
+    if session.board is not None:
+        with timed("board"):
+            reports = _through_board(session, task, [p for p, _ in assessed], reports, absent)
+        assessed = [(p, r) for p, r in assessed if p.address not in absent]
     with timed("conclude"):
         concluded = [p for p, _ in reached(session.fan_out, [p for p, _ in assessed],
                                            lambda p: p.conclude(task, reports), absent)]
@@ -149,6 +156,28 @@ def run_round(session: TaskSession, round: int, transport: Transport) -> RoundRe
     with timed("adopt"):
         summary, new_params = _adopt(session, round, concluded, settlement, absent)
     return RoundReport(round, tuple(cohort), summary, settlement, new_params, absent, auction)
+
+
+def _through_board(session: TaskSession, task: RoundTask, ports: list[ValidatorPort],
+                   reports: dict[str, Report], absent: dict[str, str]) -> dict[str, Report]:
+    """Every validator commits its scores, the commit phase closes, then each reveals: only reports
+    matching their sender's reveal on chain go on to the consensus. One that waited to see the
+    others' scores tries to commit them after the phase has closed, and the board refuses it."""
+    board = session.board
+    assert board is not None
+    ports = [p for p, _ in reached(session.fan_out, ports,
+                                   lambda p: p.commit_scores(task, board, reports[p.address], {}), absent)]
+    wait_for_reveals(board, session.clock, task)
+    revealed: dict[str, Report] = {}
+
+    def reveal(port: ValidatorPort) -> None:
+        port.commit_scores(task, board, reports[port.address], {a: r.scores for a, r in revealed.items()})
+        report = port.reveal_scores(task, board, reports[port.address])
+        if report is not None and matches_reveal(board, task, port.address, report.trainers, report.scores):
+            revealed[port.address] = report
+
+    reached(in_turn, ports, reveal, absent)  # in turn: a late validator sees the reveals before it
+    return revealed
 
 
 def _adopt(session: TaskSession, round: int, concluded: list[ValidatorPort], settlement: Settlement,

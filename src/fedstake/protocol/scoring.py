@@ -22,7 +22,7 @@ from fedstake.chain.market import ZERO32, scores_leaf
 from fedstake.chain.merkle import MerkleTree
 from fedstake.econ.rewards import agreement_bonds, allocate, split_budget, validator_rewards
 from fedstake.errors import ConfigError, ProtocolError
-from fedstake.proof.consensus import consensus
+from fedstake.proof.consensus import consensus, prior_levels
 from fedstake.proof.contribution import contribution_game, exact_shapley, gtg_shapley, leave_one_out, trust_scores
 from fedstake.proof.sybil import clone_weights
 from fedstake.protocol.messages import RoundTask
@@ -102,12 +102,14 @@ def reward_round(
     reputation: Mapping[str, int],
     histories: Mapping[str, torch.Tensor],
     bonds: Mapping[str, float] | None = None,
+    prior: Mapping[str, float] | None = None,
     prices: Mapping[str, int] | None = None,
     ask_leaves: Sequence[bytes] = (),
 ) -> RoundRewards:
     """Consensus over `reported` (validator -> score per trainer, in `trainers` order), Sybil weights
     from the trainers' update histories, then the rule's payouts within `budget`. Validators are paid
-    by stake x bond: `bonds` (the agreement EMA up to last round) moved by this round's agreement.
+    by stake x bond: `bonds` (the agreement EMA up to last round) moved by this round's agreement,
+    which asks for news against `prior` (last round's consensus, `proof.consensus`).
     A reverse-auction round pays each trainer its auction price (`prices`) instead, if it scores above
     zero, and its scores root also commits to the asks that bid (`ask_leaves`)."""
     validators = sorted(reported)
@@ -118,7 +120,8 @@ def reward_round(
         return RoundRewards((), dict(reported), {}, {v: 0.0 for v in validators}, {}, {}, {}, scores_root,
                             dict(bonds or {}))  # a round with nothing to score moves no bond
     matrix = np.clip(np.array([list(reported[v]) for v in validators], dtype=np.float64), 0.0, None)
-    agreed = consensus(matrix, [stakes[v] for v in validators], kappa=rules.kappa)
+    agreed = consensus(matrix, [stakes[v] for v in validators], kappa=rules.kappa,
+                       prior=prior_levels(prior or {}, trainers))
     sybil = _sybil_weights(rules, trainers, histories)
     weighted = {t: float(agreed.consensus[i]) * sybil[t] for i, t in enumerate(trainers)}
     paid = allocate(rules.rule, budget=trainer_budget, accepted=list(trainers), scores=weighted,
@@ -126,7 +129,8 @@ def reward_round(
         else auction_pay(prices, weighted, budget=trainer_budget)
     agreement = {v: float(agreed.validator_agreement[i]) for i, v in enumerate(validators)}
     new_bonds = agreement_bonds(bonds or {}, agreement, ema=rules.agreement_ema)
-    validator_paid = validator_rewards(validators, [stakes[v] * new_bonds[v] for v in validators], validator_budget)
+    validator_paid = validator_rewards(validators, [stakes[v] * max(new_bonds[v], 0.0) for v in validators],
+                                       validator_budget)
     return RoundRewards(
         tuple(trainers), {v: list(map(float, reported[v])) for v in validators},
         {t: float(agreed.consensus[i]) for i, t in enumerate(trainers)},

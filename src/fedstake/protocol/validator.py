@@ -263,6 +263,12 @@ class Validator:
         return Assessment(tuple(accepted), tuple(rejected), new_params,
                           {a.trainer: float(s) for a, s in zip(accepted, scores)})
 
+    def scores_to_commit(self, scores: dict[str, float], seen: Mapping[str, dict[str, float]]) -> dict[str, float] | None:
+        """The scores it commits to on the score board, once it is ready (None: not yet); `seen`
+        holds the scores others have revealed so far. An honest validator commits its own scores
+        at once, in the commit phase, before anyone reveals."""
+        return scores
+
     def payouts(self, shared: RoundRewards) -> dict[str, int]:
         """What the round pays each account: the trainers' rewards and the validators' shares."""
         rewards = {**shared.trainer_rewards}

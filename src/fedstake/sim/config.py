@@ -98,7 +98,7 @@ class TrainerGroup(_Section):
 class ValidatorGroup(_Section):
     count: int = Field(1, ge=1)
     stake: int = Field(1_000, gt=0, description="whole tokens")
-    behaviour: Literal["honest", "self-pay", "random", "collude", "lazy-copy"] = "honest"
+    behaviour: Literal["honest", "self-pay", "random", "collude", "lazy-copy", "late-copy"] = "honest"
     colludes_with: int | None = Field(None, ge=0, description="collude: the trainer group it inflates")
 
 

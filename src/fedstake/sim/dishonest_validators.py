@@ -9,7 +9,12 @@ that differs would only be outvoted) and lies where lying could pay:
 - collude: reports its colluders' scores inflated to the whole cohort's,
   the liars the stake-weighted score consensus clips;
 - lazy-copy: scores nothing itself and reports last round's consensus
-  (Bittensor's weight copying).
+  (Bittensor's weight copying);
+- late-copy: waits for the others' scores of this round and reports their
+  mean. Under the score board's commit-reveal (`protocol.board`) that is
+  all such a validator can do: it has nothing to copy before the others
+  reveal, and by then the commit phase is over, so its late commitment is
+  refused and it has nothing to reveal.
 """
 
 from __future__ import annotations
@@ -92,9 +97,19 @@ class LazyCopyValidator(MisreportingValidator):
         return super().conclude(assessment, shared, **kwargs)
 
 
+@dataclass
+class LateCopyValidator(Validator):
+    """Commits nothing until it has seen others' scores of this round, then the mean of those."""
+
+    def scores_to_commit(self, scores: dict[str, float], seen: Mapping[str, dict[str, float]]) -> dict[str, float] | None:
+        if not seen:
+            return None  # waits for someone to reveal
+        return {t: float(np.mean([s.get(t, 0.0) for s in seen.values()])) for t in scores}
+
+
 VALIDATORS: dict[str, type[Validator]] = {
     "honest": Validator, "self-pay": SelfPayingValidator, "random": RandomValidator, "collude": ColludingValidator,
-    "lazy-copy": LazyCopyValidator,
+    "lazy-copy": LazyCopyValidator, "late-copy": LateCopyValidator,
 }
 
 

@@ -324,7 +324,7 @@ def open_task(scenario: Scenario, backend: ChainBackend, deployment: Deployment,
                                               model_hash=params_hash)) for v, _ in validators]
     session = TaskSession(market=deployment.market, registry=deployment.registry, terms=terms, ports=ports,
                           candidates=[t.address for t in trainers], global_params=params, model_hash=params_hash,
-                          clock=clock)
+                          clock=clock, board=deployment.board)
     return task_id, session
 
 

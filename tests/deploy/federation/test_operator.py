@@ -37,7 +37,7 @@ def test_an_operator_deploys_and_mints_and_a_requester_lists_validators_with_the
                       "--out", str(contracts), *unlock)
         manifest = json.loads(contracts.read_text())
         assert set(manifest["contracts"]) == {"FedToken", "StakeRegistry", "ModelRegistry", "TaskMarket",
-                                              "ModelGovernance", "Delegation"}
+                                              "ModelGovernance", "Delegation", "ScoreBoard"}
         assert manifest["task_id"] == 0 and manifest["contracts"]["TaskMarket"]["address"] in printed
         again = runner.invoke(app, ["deploy", "--config", str(EXAMPLE), "--rpc-url", node.url, "--key",
                                     str(keys["operator"]), "--out", str(contracts), *unlock])
