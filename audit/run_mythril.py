@@ -5,6 +5,17 @@ Runs in the project venv (it compiles with fedstake's own compiler) and calls
 web3 8. Contracts are compiled with `-O none`: mythril misreads optimised Vyper
 bytecode as an arbitrary jump (a false SWC-127). Exit status: 0 clean, 1 a
 Medium or High finding, 2 mythril failed on a contract.
+
+The code analysed is the runtime code as deployed: Vyper appends the
+immutables (sibling contracts' addresses, periods, bounds) after it, and a
+bare runtime reads them as zero, so every call to a sibling went to address
+zero and reverted, which mythril reports as a Medium SWC-123 ("requirement
+violated in a nested call") in any contract whose calls it reaches. Each
+immutable gets a placeholder of its type (`immutables`). The audit compiles
+for Shanghai: mythril 0.24.8 predates Cancun's MCOPY (0x5e), decodes it as
+the withdrawn JUMPSUB and crashes on it (RevenueSplitter, once its calls
+reach past the token). Without MCOPY Vyper copies memory with word loops:
+the same contract one fork earlier.
 """
 
 from __future__ import annotations
@@ -17,9 +28,9 @@ import time
 import warnings
 from pathlib import Path
 
-from eth_utils import abi_to_signature, function_abi_to_4byte_selector
+from eth_utils import abi_to_signature, function_abi_to_4byte_selector, keccak
 
-from fedstake.chain.compiler import CONTRACT_NAMES, Artifact, load_artifact
+from fedstake.chain.compiler import CONTRACT_NAMES, Artifact, contracts_dir
 from mythril_report import ContractReport, ReportError, failing, parse_report, render
 
 
@@ -30,6 +41,54 @@ def selectors(artifact: Artifact) -> dict[str, str]:
         for entry in artifact.abi
         if entry["type"] == "function"
     }
+
+
+def compiled(name: str) -> tuple[Artifact, bytes]:
+    """`name` compiled unoptimised for Shanghai, with its immutables section (`immutables`)."""
+    from vyper.compiler import compile_code
+    from vyper.compiler.input_bundle import FilesystemInputBundle
+    from vyper.compiler.settings import OptimizationLevel, Settings
+
+    source = contracts_dir() / f"{name}.vy"
+    search = [source.parent] + [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    out = compile_code(source.read_text(), contract_path=source.name, input_bundle=FilesystemInputBundle(search),
+                       output_formats=["abi", "bytecode", "bytecode_runtime", "layout"],
+                       settings=Settings(optimize=OptimizationLevel.NONE, evm_version="shanghai"))
+    artifact = Artifact(name, out["abi"], bytes.fromhex(out["bytecode"].removeprefix("0x")),
+                        bytes.fromhex(out["bytecode_runtime"].removeprefix("0x")))
+    return artifact, immutables(out["layout"].get("code_layout", {}))
+
+
+def immutables(code_layout: dict) -> bytes:
+    """The immutables section of deployed code, each filled with a placeholder of its type: an
+    address (or interface) a distinct nonzero account, an integer 100 (fits uint8, a sane period
+    or basis-point value), a bytesN the keccak of its name, a bool true, a string or bytes empty.
+    Offsets and lengths are the compiler's own `layout` output."""
+    leaves = list(_leaves(code_layout))
+    section = bytearray(max((leaf["offset"] + leaf["length"] for _, leaf in leaves), default=0))
+    for i, (path, leaf) in enumerate(leaves):
+        section[leaf["offset"]:leaf["offset"] + 32] = _placeholder(path, leaf["type"], i)
+    return bytes(section)
+
+
+def _leaves(node: dict, path: str = ""):
+    for key, value in node.items():
+        if isinstance(value, dict) and "offset" in value and "type" in value:
+            yield f"{path}{key}", value
+        elif isinstance(value, dict):
+            yield from _leaves(value, f"{path}{key}.")
+
+
+def _placeholder(path: str, kind: str, index: int) -> bytes:
+    if kind.startswith(("uint", "int")):
+        return (100).to_bytes(32, "big")
+    if kind.startswith("bytes") and kind[5:].isdigit():
+        return keccak(path.encode())
+    if kind == "bool":
+        return (1).to_bytes(32, "big")
+    if kind.startswith(("String", "Bytes")):
+        return bytes(32)  # length 0
+    return (0x1000 + index).to_bytes(32, "big")  # an address or an interface
 
 
 def myth_command(myth: str, hex_file: Path, args: argparse.Namespace) -> list[str]:
@@ -44,9 +103,9 @@ def myth_command(myth: str, hex_file: Path, args: argparse.Namespace) -> list[st
 
 def audit_contract(name: str, args: argparse.Namespace) -> ContractReport:
     """Compile `name` unoptimised, run mythril on its runtime code, keep the raw report."""
-    artifact = load_artifact(name, optimize="none")
+    artifact, section = compiled(name)
     hex_file = args.out / f"{name}.hex"
-    hex_file.write_text(artifact.runtime_bytecode.hex())
+    hex_file.write_text((artifact.runtime_bytecode + section).hex())
     print(f"mythril: {name} ({len(artifact.runtime_bytecode)} bytes) ...", flush=True)
     started = time.monotonic()
     done = subprocess.run(myth_command(args.myth, hex_file, args), capture_output=True, text=True, check=False)

@@ -44,7 +44,7 @@ def test_integer_root_is_the_floor_of_the_real_root(value, n):
     assert root ** n <= value < (root + 1) ** n
 
 
-@given(st.integers(1, 10**30), st.fractions(min_value=0, max_value=1).filter(lambda f: f > 0 and f.denominator <= 100))
+@given(st.integers(1, 10**30), st.integers(1, 100).flatmap(lambda d: st.integers(1, d).map(lambda n: Fraction(n, d))))  # no filter: under load a filtered strategy fails the health check
 def test_stake_power_is_exact_and_never_above_the_stake(stake, exponent):
     power = stake_power(stake, exponent)
     assert power ** exponent.denominator <= stake ** exponent.numerator < (power + 1) ** exponent.denominator

@@ -191,15 +191,16 @@ class ValidatorDesk:
         """Commit its scores on the board once its validator is ready to (at most once a round)."""
         if self.sealed is None:
             scores = self.validator.scores_to_commit(dict(report.scores), seen)
-            if scores is not None:
-                self.sealed = score_board.commit(board, self.validator.account, task, report.trainers, scores)
+            if scores is not None:  # a held round scored no one: it commits to an empty vector
+                scored = tuple(t for t in report.trainers if t in scores)
+                self.sealed = score_board.commit(board, self.validator.account, task, scored, scores)
 
     def reveal_scores(self, task: RoundTask, board: ScoreBoard, report: Report) -> Report | None:
         """Reveal what it committed; the report of the committed scores, or None (nothing to reveal,
         or the board refused the reveal)."""
         if self.sealed is None or not score_board.reveal(board, self.validator.account, task, self.sealed):
             return None
-        return dataclasses.replace(report, scores=dict(self.sealed.scores))
+        return dataclasses.replace(report, trainers=self.sealed.trainers, scores=dict(self.sealed.scores))
 
     def conclude(self, task: RoundTask, reports: Mapping[str, Report]) -> RoundResult:
         """The result it stands for, from its own aggregate and everyone's reported scores."""
