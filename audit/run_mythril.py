@@ -30,7 +30,7 @@ from pathlib import Path
 
 from eth_utils import abi_to_signature, function_abi_to_4byte_selector, keccak
 
-from fedstake.chain.compiler import CONTRACT_NAMES, Artifact, contracts_dir
+from fedstake.chain.compiler import CONTRACT_NAMES, Artifact, artifact_of, contracts_dir, vyper_output
 from mythril_report import ContractReport, ReportError, failing, parse_report, render
 
 
@@ -45,18 +45,9 @@ def selectors(artifact: Artifact) -> dict[str, str]:
 
 def compiled(name: str) -> tuple[Artifact, bytes]:
     """`name` compiled unoptimised for Shanghai, with its immutables section (`immutables`)."""
-    from vyper.compiler import compile_code
-    from vyper.compiler.input_bundle import FilesystemInputBundle
-    from vyper.compiler.settings import OptimizationLevel, Settings
-
-    source = contracts_dir() / f"{name}.vy"
-    search = [source.parent] + [Path(p) for p in sys.path if p and Path(p).is_dir()]
-    out = compile_code(source.read_text(), contract_path=source.name, input_bundle=FilesystemInputBundle(search),
-                       output_formats=["abi", "bytecode", "bytecode_runtime", "layout"],
-                       settings=Settings(optimize=OptimizationLevel.NONE, evm_version="shanghai"))
-    artifact = Artifact(name, out["abi"], bytes.fromhex(out["bytecode"].removeprefix("0x")),
-                        bytes.fromhex(out["bytecode_runtime"].removeprefix("0x")))
-    return artifact, immutables(out["layout"].get("code_layout", {}))
+    out = vyper_output(name, contracts_dir(), optimize="none", evm_version="shanghai",
+                       output_formats=["abi", "bytecode", "bytecode_runtime", "layout"])
+    return artifact_of(name, out), immutables(out["layout"].get("code_layout", {}))
 
 
 def immutables(code_layout: dict) -> bytes:

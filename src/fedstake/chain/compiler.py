@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from fedstake.errors import CompileError
 from fedstake.files import write_atomically
@@ -66,6 +66,15 @@ def _sources_digest(source_dir: Path, optimize: str) -> str:
 
 
 def _compile_source(name: str, source_dir: Path, optimize: str) -> Artifact:
+    return artifact_of(name, vyper_output(name, source_dir, optimize=optimize,
+                                          output_formats=["abi", "bytecode", "bytecode_runtime"]))
+
+
+def vyper_output(name: str, source_dir: Path, *, optimize: str, output_formats: list[str],
+                 evm_version: str | None = None) -> dict[str, Any]:
+    """Vyper's own output for contract `name` in `source_dir` (imports resolve there and in the
+    installed packages, snekmate's modules among them); `evm_version` None is Vyper's default fork.
+    Not cached: `load_artifact` is the cached path."""
     from vyper.compiler import compile_code
     from vyper.compiler.input_bundle import FilesystemInputBundle
     from vyper.compiler.settings import OptimizationLevel, Settings
@@ -74,21 +83,22 @@ def _compile_source(name: str, source_dir: Path, optimize: str) -> Artifact:
     if not path.is_file():
         raise CompileError(f"no contract source {path}")
     search = [source_dir] + [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    settings = Settings(optimize=OptimizationLevel.from_string(optimize),
+                        **({"evm_version": evm_version} if evm_version else {}))
     try:
-        out = compile_code(
-            path.read_text(),
-            contract_path=path.name,
-            input_bundle=FilesystemInputBundle(search),
-            output_formats=["abi", "bytecode", "bytecode_runtime"],
-            settings=Settings(optimize=OptimizationLevel.from_string(optimize)),
-        )
+        return compile_code(path.read_text(), contract_path=path.name, input_bundle=FilesystemInputBundle(search),
+                            output_formats=output_formats, settings=settings)
     except Exception as exc:  # vyper raises many unrelated types
         raise CompileError(f"{path.name}: {exc}") from exc
+
+
+def artifact_of(name: str, output: Mapping[str, Any]) -> Artifact:
+    """The artifact in Vyper's output (`vyper_output` with abi, bytecode and bytecode_runtime)."""
     return Artifact(
         name=name,
-        abi=out["abi"],
-        bytecode=bytes.fromhex(out["bytecode"].removeprefix("0x")),
-        runtime_bytecode=bytes.fromhex(out["bytecode_runtime"].removeprefix("0x")),
+        abi=output["abi"],
+        bytecode=bytes.fromhex(output["bytecode"].removeprefix("0x")),
+        runtime_bytecode=bytes.fromhex(output["bytecode_runtime"].removeprefix("0x")),
     )
 
 

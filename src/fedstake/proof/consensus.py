@@ -96,7 +96,7 @@ def consensus(scores: np.ndarray, stakes: Sequence[float], *, kappa: float = 0.5
     ones = np.ones_like(trust)
     if prior is not None and len(prior) != len(agreed):
         raise LearningError(f"prior has {len(prior)} levels for {len(agreed)} trainers")
-    base = _unit(np.zeros(len(agreed)) if prior is None else np.asarray(prior, dtype=np.float64))  # flat without one
+    base = np.full(len(agreed), 1 / max(len(agreed), 1)) if prior is None else _unit(np.asarray(prior, np.float64))
     ranking = agreement_with(normalised, agreed, fallback=ones)
     news = agreement_with(normalised - base[None, :], _unit(agreed) - base, fallback=ones)
     agreement = trust * np.minimum(ranking, news)

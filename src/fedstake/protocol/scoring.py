@@ -129,8 +129,8 @@ def reward_round(
         else auction_pay(prices, weighted, budget=trainer_budget)
     agreement = {v: float(agreed.validator_agreement[i]) for i, v in enumerate(validators)}
     new_bonds = agreement_bonds(bonds or {}, agreement, ema=rules.agreement_ema)
-    validator_paid = validator_rewards(validators, [stakes[v] * max(new_bonds[v], 0.0) for v in validators],
-                                       validator_budget)
+    validator_paid = validator_rewards(validators, [stakes[v] * new_bonds[v] for v in validators],
+                                       validator_budget)  # a negative bond earns nothing (`proportional`)
     return RoundRewards(
         tuple(trainers), {v: list(map(float, reported[v])) for v in validators},
         {t: float(agreed.consensus[i]) for i, t in enumerate(trainers)},
